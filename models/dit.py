@@ -1,0 +1,92 @@
+"""Pixel-space diffusion transformer decoder (patch 8, full spatiotemporal attention).
+
+Tokens are 8x8 pixel patches of each frame, one per latent cell per frame, so the
+conditioning tokens from `LatentConditioning` add onto them one to one. The diffusion
+time enters as an embedding added to every token (the paper's figure: no adaLN). There
+is no positional table: position comes only from the content-aware conditioning, so any
+H, W (multiples of 8) and any number of frames work. Blocks are pre-norm with RMSNorm on
+queries and keys (stable in bf16 at scale); attention goes through
+`scaled_dot_product_attention`, which picks flash/memory-efficient kernels on CUDA.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from .config import DiTConfig
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """(B,) diffusion times in [0, 1] -> (B, dim) sinusoidal features of 1000 t."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    angles = 1000.0 * t.float()[:, None] * freqs
+    return torch.cat([angles.cos(), angles.sin()], dim=-1)
+
+
+class Attention(nn.Module):
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.q_norm = nn.RMSNorm(width // heads)
+        self.k_norm = nn.RMSNorm(width // heads)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, D) -> (B, N, D), full attention over all N tokens."""
+        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
+        y = F.scaled_dot_product_attention(self.q_norm(q), self.k_norm(k), v)
+        return self.out(rearrange(y, "b h n d -> b n (h d)"))
+
+
+class Block(nn.Module):
+    def __init__(self, config: DiTConfig) -> None:
+        super().__init__()
+        hidden = int(config.width * config.mlp_ratio)
+        self.norm1 = nn.LayerNorm(config.width)
+        self.attn = Attention(config.width, config.heads)
+        self.norm2 = nn.LayerNorm(config.width)
+        self.mlp = nn.Sequential(nn.Linear(config.width, hidden), nn.GELU(approximate="tanh"),
+                                 nn.Linear(hidden, config.width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, D) -> (B, N, D)."""
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class DiTDecoder(nn.Module):
+    def __init__(self, config: DiTConfig) -> None:
+        super().__init__()
+        self.config = config
+        d, p = config.width, config.patch
+        self.patch_embed = nn.Linear(config.channels * p * p, d)
+        self.time_embed = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.depth))
+        self.norm_out = nn.LayerNorm(d)
+        self.head = nn.Linear(d, config.channels * p * p)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.checkpoint_blocks = False  # activation checkpointing, set by training code for big models
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """x_t (B, 3, T, H, W) noisy pixels; t (B,) diffusion time in [0, 1];
+        cond (B, T*h*w, D) conditioning tokens -> x0 estimate (B, 3, T, H, W), about [-1, 1]."""
+        p = self.config.patch
+        frames, height, width = x_t.shape[2:]
+        tokens = self.patch_embed(rearrange(x_t, "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p))
+        tokens = tokens + cond + self.time_embed(timestep_embedding(t, self.config.width))[:, None]
+        for block in self.blocks:
+            if self.checkpoint_blocks and torch.is_grad_enabled():
+                tokens = torch.utils.checkpoint.checkpoint(block, tokens, use_reentrant=False)
+            else:
+                tokens = block(tokens)
+        out = self.head(self.norm_out(tokens))
+        return rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)",
+                         t=frames, h=height // p, w=width // p, p=p, q=p)
