@@ -40,7 +40,9 @@ class EncoderConfig:
 class ConditioningConfig:
     ratio: int = 16                       # frame times are divided by k, so a chunk spans tau in [0, 1]
     latent_channels: int = LATENT_CHANNELS
-    fourier_bands: int = 8                # sin/cos of 2^j * pi * tau for j < bands, plus tau itself
+    fourier_bands: int = 4                # sin/cos of 2^j * pi * tau for j < bands, plus tau; log2(k) keeps
+                                          # every band below the frame-rate Nyquist limit, so all features
+                                          # vary across the chunk's frames and interpolate smoothly
     siren_width: int = 256                # hidden width of the modulated SIREN M_t
     siren_depth: int = 3                  # modulated sine layers in M_t
     siren_omega: float = 30.0             # SIREN frequency scale of the first layer

@@ -13,6 +13,7 @@ same size and ratio.
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 
@@ -34,7 +35,7 @@ def regen_preset(size: str, ratio: int) -> RegenConfig:
     return RegenConfig(
         encoder=EncoderConfig(ratio=ratio, base_channels=base, channel_mults=mults4 if ratio == 4 else mults,
                               num_res_blocks=blocks, norm_groups=groups),
-        conditioning=ConditioningConfig(ratio=ratio, siren_width=sw, siren_depth=sd, width=width),
+        conditioning=ConditioningConfig(ratio=ratio, fourier_bands=int(math.log2(ratio)), siren_width=sw, siren_depth=sd, width=width),
         dit=DiTConfig(width=width, depth=depth, heads=heads),
     )
 

@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from regen_cli.frames import to_model_range
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_clip(name: str, frames: int, width: int, height: int, start: int = 0) -> torch.Tensor:
+    """Frames [start, start+frames) of a clip in tests/data, resized, as (3, T, H, W) in [-1, 1]."""
+    with av.open(str(DATA / name)) as container:
+        out = []
+        for i, frame in enumerate(container.decode(video=0)):
+            if i >= start + frames:
+                break
+            if i >= start:
+                out.append(frame.reformat(width=width, height=height, format="rgb24").to_ndarray())
+    return to_model_range(np.stack(out))
+
+
+@pytest.fixture(scope="session")
+def real_clip() -> torch.Tensor:
+    """17 real frames (office window plant, hand-held) at 48x64, (3, 17, 48, 64) in [-1, 1]."""
+    return read_clip("realshort.mp4", 17, 64, 48)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+import regen_cli as regen
+from regen_cli.chunking import chunk_for_time, plan_chunks
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    m = regen.build_model("regen-tiny-4x").eval()
+    torch.nn.init.normal_(m.dit.head.weight, std=0.02)   # leave the zero-init start so outputs vary
+    return m
+
+
+def test_encode_decode_shapes_any_size_and_length(model):
+    video = torch.rand(3, 12, 70, 118) * 2 - 1        # 12 frames: chunks of 5, 5, 2 (+3 padding)
+    latents = regen.encode(model, video)
+    assert latents.z_c.shape == (3, 8, 9, 15) and latents.num_frames == 12
+    assert [c.frames for c in latents.chunks] == [5, 5, 2]
+    out = regen.decode(model, latents)
+    assert out.shape == video.shape and out.abs().max() <= 1
+
+
+def test_one_frame_video_is_an_image_chunk(model):
+    latents = regen.encode(model, torch.rand(3, 1, 72, 120) * 2 - 1)
+    assert latents.z_c.shape == (1, 8, 9, 15)
+    torch.testing.assert_close(latents.z_c, latents.z_m)
+    assert regen.decode(model, latents).shape == (3, 1, 72, 120)
+
+
+def test_fractional_and_outside_times(model):
+    video = torch.rand(3, 10, 16, 24) * 2 - 1
+    latents = regen.encode(model, video)
+    times = torch.tensor([0.5, 3.25, 4.75, 7.5, -2.0, -0.5, 9.0, 11.5, 14.0])
+    out = regen.decode(model, latents, times=times, seed=3)
+    assert out.shape == (3, 9, 16, 24) and torch.isfinite(out).all()
+    whole = regen.decode(model, latents, times=torch.tensor([2.0, 2.5, 3.0]), seed=3)
+    assert not torch.allclose(whole[:, 1], whole[:, 0]) and not torch.allclose(whole[:, 1], whole[:, 2])
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_sampling_is_seeded_and_deterministic(model, steps):
+    latents = regen.encode(model, torch.rand(3, 5, 16, 16) * 2 - 1)
+    a = regen.decode(model, latents, steps=steps, seed=7)
+    b = regen.decode(model, latents, steps=steps, seed=7)
+    c = regen.decode(model, latents, steps=steps, seed=8)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_ratio_mismatch_is_refused(model):
+    latents = regen.encode(model, torch.rand(3, 5, 16, 16) * 2 - 1)
+    with pytest.raises(ValueError, match="4x"):
+        regen.decode(regen.build_model("regen-tiny-8x"), latents)
+
+
+def test_magvit2_baseline_decodes_whole_frames_only():
+    model = regen.build_model("magvit2-tiny-8x").eval()
+    video = torch.rand(3, 11, 24, 40) * 2 - 1
+    latents = regen.encode(model, video)
+    assert regen.decode(model, latents).shape == video.shape
+    with pytest.raises(ValueError, match="integer times"):
+        regen.decode(model, latents, times=torch.tensor([0.5]))
+
+
+def test_chunk_plan_and_time_mapping():
+    assert plan_chunks(1, 16)[0].is_image
+    chunks = plan_chunks(35, 16)
+    assert [(c.start, c.frames, c.padding) for c in chunks] == [(0, 17, 0), (17, 17, 0), (34, 1, 16)]
+    assert chunk_for_time(-3.0, 4, 2) == (0, -3.0)
+    assert chunk_for_time(5.5, 4, 2) == (1, 0.5)
+    assert chunk_for_time(4.5, 4, 2) == (0, 4.5)
+    assert chunk_for_time(12.0, 4, 2) == (1, 7.0)
+    with pytest.raises(ValueError):
+        plan_chunks(0, 4)
