@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import BaselineDecoderConfig
-from .layers import CausalConv3d, CausalUpsample, FrameGroupNorm, ResBlock3d, sampling_plan
+from .layers import CausalConv3d, CausalUpsample, ChannelNorm, ResBlock3d, sampling_plan
 
 
 class CausalConvDecoder(nn.Module):
@@ -18,23 +18,22 @@ class CausalConvDecoder(nn.Module):
         super().__init__()
         self.config = config
         chans = [config.base_channels * m for m in config.channel_mults]
-        groups = config.norm_groups
         plan = sampling_plan(config.ratio, len(chans))
         extra = plan[len(chans) - 1:]
         self.conv_in = CausalConv3d(config.latent_channels, chans[-1])
-        layers: list[nn.Module] = [ResBlock3d(chans[-1], chans[-1], groups)]
+        layers: list[nn.Module] = [ResBlock3d(chans[-1], chans[-1])]
         for time, space in reversed(extra):
             layers.append(CausalUpsample(chans[-1], time, space))
         previous = chans[-1]
         for stage in reversed(range(len(chans))):
             for _ in range(config.num_res_blocks):
-                layers.append(ResBlock3d(previous, chans[stage], groups))
+                layers.append(ResBlock3d(previous, chans[stage]))
                 previous = chans[stage]
             if stage > 0:
                 time, space = plan[stage - 1]
                 layers.append(CausalUpsample(previous, time, space))
         self.body = nn.Sequential(*layers)
-        self.norm_out = FrameGroupNorm(previous, groups)
+        self.norm_out = ChannelNorm(previous)
         self.conv_out = CausalConv3d(previous, 3)
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,6 @@ class EncoderConfig:
     channel_mults: tuple[int, ...] = (1, 2, 4, 6, 6)  # one entry per stage; the first three transitions halve H and W
     num_res_blocks: int = 2               # residual blocks per stage
     latent_channels: int = LATENT_CHANNELS
-    norm_groups: int = 32                 # GroupNorm groups (per frame, so the encoder stays causal)
 
     def __post_init__(self) -> None:
         if self.ratio not in RATIOS:
@@ -110,7 +109,6 @@ class BaselineDecoderConfig:
     channel_mults: tuple[int, ...] = (1, 2, 4, 6, 6)
     num_res_blocks: int = 2
     latent_channels: int = LATENT_CHANNELS
-    norm_groups: int = 32
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import SPATIAL_FACTOR, EncoderConfig
-from .layers import CausalConv3d, FrameGroupNorm, ResBlock3d, sampling_plan
+from .layers import CausalConv3d, ChannelNorm, ResBlock3d, sampling_plan
 
 
 class CausalEncoder(nn.Module):
@@ -25,23 +25,22 @@ class CausalEncoder(nn.Module):
         super().__init__()
         self.config = config
         chans = [config.base_channels * m for m in config.channel_mults]
-        groups = config.norm_groups
         self.conv_in = CausalConv3d(3, chans[0])
         plan = sampling_plan(config.ratio, len(chans))
         layers: list[nn.Module] = []
         previous = chans[0]
         for stage, channels in enumerate(chans):
             for _ in range(config.num_res_blocks):
-                layers.append(ResBlock3d(previous, channels, groups))
+                layers.append(ResBlock3d(previous, channels))
                 previous = channels
             if stage < len(chans) - 1:
                 time, space = plan[stage]
                 layers.append(CausalConv3d(channels, channels, time_stride=time, space_stride=space))
         for time, space in plan[len(chans) - 1:]:
             layers.append(CausalConv3d(previous, previous, time_stride=time, space_stride=space))
-        layers.append(ResBlock3d(previous, previous, groups))
+        layers.append(ResBlock3d(previous, previous))
         self.body = nn.Sequential(*layers)
-        self.norm_out = FrameGroupNorm(previous, groups)
+        self.norm_out = ChannelNorm(previous)
         self.conv_out = CausalConv3d(previous, config.latent_channels)
 
     def forward(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

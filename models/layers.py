@@ -1,8 +1,14 @@
 """Causal 3D-conv building blocks shared by the encoder and the MAGVIT-v2 baseline decoder.
 
-Causality: time is padded on the past side only (by repeating the first frame), and
-normalisation statistics are taken per frame, so output frame t depends on input frames
-<= t only. A stride-2 causal conv maps 1 + 2n frames to 1 + n frames.
+Causality: time is padded on the past side only (by repeating the first frame), so
+output frame t depends on input frames <= t only. A stride-2 causal conv maps 1 + 2n
+frames to 1 + n frames.
+
+Normalisation is an RMS norm over channels at each position (as in Wan 2.1's causal
+video VAE) instead of MAGVIT-v2's GroupNorm: it takes no statistics across time (strict
+causality) or across the frame (so a spatial tile encodes like the same region of the
+whole frame, which makes tiled encoding of large videos match untiled encoding away from
+tile borders, and content elsewhere in the frame never shifts a cell's latent).
 """
 
 from __future__ import annotations
@@ -13,11 +19,6 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
-
-
-def num_groups(channels: int, max_groups: int) -> int:
-    """Largest group count <= max_groups that divides `channels`."""
-    return math.gcd(channels, max_groups)
 
 
 class CausalConv3d(nn.Module):
@@ -38,28 +39,26 @@ class CausalConv3d(nn.Module):
         return self.conv(x)
 
 
-class FrameGroupNorm(nn.Module):
-    """GroupNorm whose statistics are taken over each frame separately (keeps causality)."""
+class ChannelNorm(nn.Module):
+    """RMS norm over channels at every (t, h, w) position, with a learned per-channel gain."""
 
-    def __init__(self, channels: int, max_groups: int) -> None:
+    def __init__(self, channels: int) -> None:
         super().__init__()
-        self.norm = nn.GroupNorm(num_groups(channels, max_groups), channels)
+        self.gain = nn.Parameter(torch.ones(channels, 1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, T, H, W) -> same shape, normalised per frame."""
-        frames = x.shape[2]
-        y = self.norm(rearrange(x, "b c t h w -> (b t) c h w"))
-        return rearrange(y, "(b t) c h w -> b c t h w", t=frames)
+        """(B, C, T, H, W) -> same shape."""
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-6) * self.gain
 
 
 class ResBlock3d(nn.Module):
     """norm -> SiLU -> causal conv, twice, with a residual (1x1x1 conv when channels change)."""
 
-    def __init__(self, in_channels: int, out_channels: int, max_groups: int) -> None:
+    def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        self.norm1 = FrameGroupNorm(in_channels, max_groups)
+        self.norm1 = ChannelNorm(in_channels)
         self.conv1 = CausalConv3d(in_channels, out_channels)
-        self.norm2 = FrameGroupNorm(out_channels, max_groups)
+        self.norm2 = ChannelNorm(out_channels)
         self.conv2 = CausalConv3d(out_channels, out_channels)
         self.skip = (nn.Identity() if in_channels == out_channels
                      else nn.Conv3d(in_channels, out_channels, 1))

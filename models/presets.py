@@ -21,20 +21,20 @@ from .baseline_decoder import CausalConvDecoder
 from .config import (RATIOS, BaselineDecoderConfig, ConditioningConfig, DiTConfig, EncoderConfig,
                      Magvit2Config, ModelConfig, RegenConfig)
 
-# size -> (encoder base, 4x multipliers, >4x multipliers, res blocks, norm groups,
+# size -> (encoder base, 4x multipliers, >4x multipliers, res blocks,
 #          siren width, siren depth, DiT width, DiT depth, DiT heads)
 _SIZES = {
-    "paper": (128, (1, 2, 4, 6), (1, 2, 4, 6, 6), 2, 32, 256, 3, 2048, 24, 16),
-    "small": (32, (1, 2, 2, 4), (1, 2, 2, 4, 4), 1, 8, 64, 3, 256, 6, 4),
-    "tiny": (8, (1, 1, 2, 2), (1, 1, 2, 2, 2), 1, 4, 16, 2, 32, 2, 2),
+    "paper": (128, (1, 2, 4, 6), (1, 2, 4, 6, 6), 2, 256, 3, 2048, 24, 16),
+    "small": (32, (1, 2, 2, 4), (1, 2, 2, 4, 4), 1, 64, 3, 256, 6, 4),
+    "tiny": (8, (1, 1, 2, 2), (1, 1, 2, 2, 2), 1, 16, 2, 32, 2, 2),
 }
 
 
 def regen_preset(size: str, ratio: int) -> RegenConfig:
-    base, mults4, mults, blocks, groups, sw, sd, width, depth, heads = _SIZES[size]
+    base, mults4, mults, blocks, sw, sd, width, depth, heads = _SIZES[size]
     return RegenConfig(
         encoder=EncoderConfig(ratio=ratio, base_channels=base, channel_mults=mults4 if ratio == 4 else mults,
-                              num_res_blocks=blocks, norm_groups=groups),
+                              num_res_blocks=blocks),
         conditioning=ConditioningConfig(ratio=ratio, fourier_bands=int(math.log2(ratio)), siren_width=sw, siren_depth=sd, width=width),
         dit=DiTConfig(width=width, depth=depth, heads=heads),
     )
@@ -65,7 +65,7 @@ def matched_baseline_decoder(regen: RegenConfig) -> BaselineDecoderConfig:
 
     def make(base: int) -> BaselineDecoderConfig:
         return BaselineDecoderConfig(ratio=enc.ratio, base_channels=base, channel_mults=enc.channel_mults,
-                                     num_res_blocks=enc.num_res_blocks, norm_groups=enc.norm_groups)
+                                     num_res_blocks=enc.num_res_blocks)
 
     lo, hi = 1, 2
     while _baseline_params(make(4 * hi)) < target:

@@ -43,7 +43,7 @@ def test_latents_are_on_the_8bit_grid():
 
 
 def test_bad_inputs_are_rejected():
-    encoder = CausalEncoder(EncoderConfig(ratio=4, base_channels=8, channel_mults=(1, 1, 2, 2), norm_groups=4))
+    encoder = CausalEncoder(EncoderConfig(ratio=4, base_channels=8, channel_mults=(1, 1, 2, 2)))
     with pytest.raises(ValueError, match="frames"):
         encoder(torch.zeros(1, 3, 4, 16, 16))
     with pytest.raises(ValueError, match="multiples of 8"):

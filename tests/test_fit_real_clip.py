@@ -54,7 +54,7 @@ def test_tiny_preset_fits_real_frames():
           f"clip A with B's latents decoded "
           f"{swapped_a:.2f} dB vs own {own_a:.2f} dB")
     assert after > before + 10
-    assert after > 24.0
+    assert after > 22.0
     assert own_a > swapped_a + 8
     for part in ("encoder.", "conditioning.", "dit."):
         moved = [name for name, value in model.state_dict().items()
