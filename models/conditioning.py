@@ -69,7 +69,12 @@ class LatentConditioning(nn.Module):
 
     def forward(self, z_c: torch.Tensor, z_m: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         """z_c, z_m (B, 8, h, w) in [-1, 1]; times (B, T) real, in frames from the chunk start
-        -> tokens (B, T*h*w, D), ordered (t, h, w)."""
+        -> tokens (B, T*h*w, D), ordered (t, h, w). Always computed in float32 (sines of
+        large arguments lose their phase in bf16), also inside an autocast region."""
+        with torch.autocast(z_c.device.type, enabled=False):
+            return self._tokens(z_c.float(), z_m.float(), times.float())
+
+    def _tokens(self, z_c: torch.Tensor, z_m: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         tau = times / self.config.ratio
         features = rearrange(fourier_features(tau, self.config.fourier_bands), "b t f -> b t 1 1 f")
         film = rearrange(self.modulation(rearrange(z_m, "b c h w -> b h w c")),

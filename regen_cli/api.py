@@ -15,15 +15,16 @@ frames are padded to multiples of 8 (edge replication) and cropped back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 
-from models import Magvit2, Model, Regen
-from models.config import SPATIAL_FACTOR
+from models import Model
 
 from .chunking import Chunk, chunk_for_time, plan_chunks
+from .decoding import ChunkDecoder
+from .encoding import encode_chunk
 
 
 @dataclass(frozen=True)
@@ -42,83 +43,63 @@ class VideoLatents:
         return plan_chunks(self.num_frames, self.ratio)
 
 
-def _pad_to_multiple(video: torch.Tensor) -> torch.Tensor:
+def pad_to_multiple_of_8(video: torch.Tensor) -> torch.Tensor:
+    """(3, T, H, W) -> (3, T, ceil8(H), ceil8(W)), extended by edge replication."""
     h, w = video.shape[-2:]
-    ph, pw = -h % SPATIAL_FACTOR, -w % SPATIAL_FACTOR
+    ph, pw = -h % 8, -w % 8
     if not (ph or pw):
         return video
     return F.pad(video[None], (0, pw, 0, ph, 0, 0), mode="replicate")[0]
 
 
-def _chunk_noise(seed: int, chunk: int, shape: Sequence[int]) -> torch.Tensor:
-    """Standard normal noise for one chunk, reproducible on any device and batching."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + chunk)
-    return torch.randn(tuple(shape), generator=generator)
+def pad_chunk(frames: torch.Tensor, chunk: Chunk) -> torch.Tensor:
+    """(3, real frames, H, W) -> (3, real frames + padding, H, W), repeating the last frame."""
+    if not chunk.padding:
+        return frames
+    return torch.cat([frames, frames[:, -1:].expand(-1, chunk.padding, -1, -1)], dim=1)
 
 
-def _param_device(model: Model) -> torch.device:
-    return next(model.parameters()).device
+def tile_cells(tile: Optional[int]) -> Optional[int]:
+    """A tile size in pixels (None: automatic, 0: no tiling) -> latent cells for `ChunkDecoder`."""
+    if tile is None:
+        return None
+    if tile < 0 or tile % 8:
+        raise ValueError(f"tile must be 0 (no tiling) or a positive multiple of 8 pixels, got {tile}")
+    return tile // 8 if tile else 1 << 20
 
 
-@torch.inference_mode()
 def encode(model: Model, video: torch.Tensor) -> VideoLatents:
     """(3, T, H, W) float in [-1, 1], any T >= 1, any H, W -> VideoLatents with ceil(T/(k+1)) chunks."""
     if video.dim() != 4 or video.shape[0] != 3:
         raise ValueError(f"expected a video tensor (3, T, H, W), got {tuple(video.shape)}")
     _, frames, height, width = video.shape
-    device = _param_device(model)
-    padded = _pad_to_multiple(video.float())
-    z_c, z_m = [], []
-    for chunk in plan_chunks(frames, model.ratio):
-        clip = padded[:, chunk.start:chunk.start + chunk.frames]
-        if chunk.padding:
-            clip = torch.cat([clip, clip[:, -1:].expand(-1, chunk.padding, -1, -1)], dim=1)
-        c, m = model.encode(clip[None].to(device))
-        z_c.append(c[0].float().cpu())
-        z_m.append(m[0].float().cpu())
-    return VideoLatents(torch.stack(z_c), torch.stack(z_m), model.ratio, frames, height, width)
+    device = next(model.parameters()).device
+    padded = pad_to_multiple_of_8(video.float())
+    latents = [encode_chunk(model, pad_chunk(padded[:, c.start:c.start + c.frames], c).to(device))
+               for c in plan_chunks(frames, model.ratio)]
+    return VideoLatents(torch.stack([c for c, _ in latents]), torch.stack([m for _, m in latents]),
+                        model.ratio, frames, height, width)
 
 
-@torch.inference_mode()
-def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = None,
-           steps: int = 1, seed: int = 0) -> torch.Tensor:
+def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = None, steps: int = 1,
+           seed: int = 0, tile: Optional[int] = None, extension: bool = True) -> torch.Tensor:
     """VideoLatents -> frames (3, len(times), H, W) in [-1, 1], default times 0..T-1.
 
-    Each time is decoded from the chunk that holds it (see `chunk_for_time`); frames of one
-    chunk are decoded together so they share attention. `steps` sampling steps, seeded
-    by `seed` (the same seed gives the same frames)."""
+    Each time is decoded from the chunk that holds it (see `chunk_for_time`); the frames of
+    one chunk are decoded together. `steps` sampling steps seeded by `seed`; `tile` in
+    pixels (None: automatic, 0: whole frames); `extension`: latent extension across chunks."""
     if latents.ratio != model.ratio:
         raise ValueError(f"latents are {latents.ratio}x but the model is {model.ratio}x")
     if times is None:
         times = torch.arange(latents.num_frames, dtype=torch.float64)
     times = torch.as_tensor(times, dtype=torch.float64).flatten()
-    device = _param_device(model)
-    hp = latents.z_c.shape[-2] * SPATIAL_FACTOR
-    wp = latents.z_c.shape[-1] * SPATIAL_FACTOR
-    out = torch.empty(3, len(times), latents.height, latents.width)
+    decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension)
     by_chunk: dict[int, list[tuple[int, float]]] = {}
     for i, t in enumerate(times.tolist()):
         index, local = chunk_for_time(t, latents.ratio, latents.z_c.shape[0])
         by_chunk.setdefault(index, []).append((i, local))
+    out = torch.empty(3, len(times), latents.height, latents.width)
     for index, items in sorted(by_chunk.items()):
-        positions = [i for i, _ in items]
-        local = torch.tensor([t for _, t in items], dtype=torch.float32)
-        z_c = latents.z_c[index:index + 1].to(device)
-        z_m = latents.z_m[index:index + 1].to(device)
-        if isinstance(model, Regen):
-            noise = _chunk_noise(seed, index, (1, 3, len(local), hp, wp)).to(device)
-            frames = model.decode(z_c, z_m, local[None].to(device), noise, steps)[0]
-        elif isinstance(model, Magvit2):
-            frames = _magvit2_frames(model, z_c, z_m, local)
-        else:
-            raise TypeError(f"not a regen model: {type(model).__name__}")
-        out[:, positions] = frames[:, :, :latents.height, :latents.width].float().cpu()
+        frames = decoder.decode(index, latents.z_c[index], latents.z_m[index], [t for _, t in items])
+        out[:, [i for i, _ in items]] = frames[:, :, :latents.height, :latents.width]
     return out
-
-
-def _magvit2_frames(model: Magvit2, z_c: torch.Tensor, z_m: torch.Tensor, local: torch.Tensor) -> torch.Tensor:
-    whole = local.round()
-    if not torch.equal(whole, local) or local.min() < 0 or local.max() > model.ratio:
-        raise ValueError("the MAGVIT-v2 baseline decodes only a chunk's own frames (integer times 0..k); "
-                         "interpolation and extrapolation need a REGEN model")
-    return model.decode(z_c, z_m)[0][:, whole.long()]

@@ -1,9 +1,15 @@
-"""The `regen` command line. Thin: parses options and calls the library."""
+"""The `regen` command line. Thin: parses options, calls the pipelines, reports.
+
+Errors are one line `error: ...` on stderr with the exit codes of `errors.py`.
+`--json` prints one JSON object on stdout; progress and logs go to stderr.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 import torch
@@ -11,17 +17,137 @@ import torch
 from models import build_model, count_parameters, preset, preset_names
 from models.presets import regen_decoder_params
 
-from . import __version__
+from . import __version__, pipeline
+from .errors import RegenError
+from .zoo import resolve_model
+
+EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 usage (bad option, missing input, output
+exists), 3 corrupt or truncated file, 4 model and file do not match, 5 unsupported input,
+6 output could not be written (disk full, permissions), 130 interrupted."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class RegenGroup(click.Group):
+    """Turns every failure into one `error:` line and a documented exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            return super().main(args, prog_name or "regen", complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), 2)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            _fail("interrupted", 130)
+        except RegenError as exc:
+            _fail(str(exc), exc.exit_code)
+        except (MemoryError, torch.OutOfMemoryError):
+            _fail("out of memory; decode with a smaller --tile or use --device cpu", 1)
+        except Exception as exc:  # a bug: one line unless REGEN_DEBUG is set
+            if os.environ.get("REGEN_DEBUG"):
+                raise
+            _fail(f"internal error ({type(exc).__name__}: {exc}); rerun with REGEN_DEBUG=1 and report it", 1)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _report(result: dict, as_json: bool, quiet: bool, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(result))
+    elif not quiet:
+        click.echo(text, err=True)
+
+
+def _device(name: str, quiet: bool) -> torch.device:
+    device = pipeline.select_device(name)
+    if not quiet:
+        click.echo(f"device: {device.type}", err=True)
+    return device
+
+
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress or log lines on stderr.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+overwrite_option = click.option("-y", "--overwrite", is_flag=True, help="Replace an existing output file.")
+device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+                             show_default=True, help="auto takes CUDA when present.")
+model_option = click.option("--model", "model_spec", metavar="NAME|PATH",
+                            help="A bundled model name or a .safetensors model file.")
+
+
+@click.group(cls=RegenGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="regen")
 def cli() -> None:
     """Compress videos into tiny latent files and decode them with a generative decoder (REGEN)."""
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--ratio", type=click.Choice(["4", "8", "16", "32"]), default="16", show_default=True,
+              help="Temporal compression: chunks of ratio+1 frames become two latent frames.")
+@model_option
+@device_option
+@overwrite_option
+@quiet_option
+@json_option
+def encode(src, dst, ratio, model_spec, device, overwrite, quiet, as_json):
+    """Encode the video SRC into the latent file DST (.rgl)."""
+    ref = resolve_model(model_spec, int(ratio))
+    result = pipeline.encode_file(src, dst, ref, _device(device, quiet), overwrite, quiet)
+    _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames, {result['bytes']:,} bytes, "
+                                    f"{result['bits_per_pixel']:.5f} bits/pixel")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--steps", type=click.IntRange(1, 1000), help="Sampling steps (default: the file's, normally 1).")
+@click.option("--seed", type=int, help="Sampling seed (default: the file's, normally 0).")
+@click.option("--no-extension", is_flag=True, help="Decode chunks independently (no latent extension).")
+@click.option("--tile", type=click.IntRange(0), metavar="PIXELS",
+              help="Spatial tile size in pixels, a multiple of 8; 0 decodes whole frames. Default: from the device.")
+@click.option("--crf", type=click.IntRange(0, 51), default=16, show_default=True, help="H.264 quality for .mp4.")
+@model_option
+@device_option
+@overwrite_option
+@quiet_option
+@json_option
+def decode(src, dst, steps, seed, no_extension, tile, crf, model_spec, device, overwrite, quiet, as_json):
+    """Decode the latent file SRC into the video DST (.mp4 or .mov: H.264; .mkv: lossless FFV1)."""
+    if tile is not None and tile % 8:
+        raise click.BadParameter("must be a multiple of 8", param_hint="--tile")
+    result = pipeline.decode_file(src, dst, model_spec, _device(device, quiet), steps, seed, not no_extension,
+                                  tile, crf, overwrite, quiet)
+    _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames {result['width']}x{result['height']}")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("src", type=click.Path(path_type=Path))
+@json_option
+def info(src, as_json):
+    """Show the header of the latent file SRC, its size, bits per pixel and compression ratio."""
+    result = pipeline.file_info(src)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        click.echo(f"{key:>18}: {value}")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("src", type=click.Path(path_type=Path))
+@quiet_option
+@json_option
+def verify(src, quiet, as_json):
+    """Check every checksum of the latent file SRC (needs no model)."""
+    result = pipeline.verify_file(src)
+    _report(result, as_json, quiet, f"{src}: ok ({result['chunks']} chunks, {result['bytes']:,} bytes)")
+
+
 @cli.command("presets")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@json_option
 def presets_command(as_json: bool) -> None:
     """List the named model presets with their parameter counts (built on the meta device)."""
     rows = []
@@ -43,7 +169,3 @@ def presets_command(as_json: bool) -> None:
 
 def main() -> None:
     cli(prog_name="regen")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -27,7 +27,7 @@ from .errors import CorruptFile, UnsupportedInput, UsageError
 
 MAX_SIDE = 16384           # larger frames are refused as absurd
 MAX_PIXELS = 8192 * 8192
-WRITERS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "ffv1"}
+WRITERS = {".mp4": ("mp4", "libx264"), ".mov": ("mov", "libx264"), ".mkv": ("matroska", "ffv1")}
 
 
 @dataclass(frozen=True)
@@ -118,21 +118,23 @@ class VideoReader:
         self.close()
 
 
-def writer_codec(path: Path) -> str:
-    codec = WRITERS.get(path.suffix.lower())
-    if codec is None:
+def output_format(path: Path) -> tuple[str, str]:
+    """(container format, codec) for an output file name, from its extension."""
+    found = WRITERS.get(path.suffix.lower())
+    if found is None:
         raise UsageError(f"cannot write {path.suffix or 'files without an extension'}: "
                          f"use one of {', '.join(sorted(WRITERS))}")
-    return codec
+    return found
 
 
 class VideoWriter:
-    """Writes uint8 (H, W, 3) RGB frames at a constant frame rate to `path` (mp4 or mkv)."""
+    """Writes uint8 (H, W, 3) RGB frames at a constant frame rate; the format comes from `name`'s
+    extension (`path` may be a temporary file with another name)."""
 
     def __init__(self, path: str | Path, width: int, height: int, fps: Fraction, crf: int = 16,
-                 container_format: str | None = None) -> None:
+                 name: str | Path | None = None) -> None:
         self.path = Path(path)
-        codec = writer_codec(Path(container_format and f"x.{container_format}" or self.path))
+        container_format, codec = output_format(Path(name or path))
         self.container = av.open(str(self.path), mode="w", format=container_format)
         rate = Fraction(fps).limit_denominator(1_000_000)
         self.stream = self.container.add_stream(codec, rate=rate)
@@ -142,7 +144,7 @@ class VideoWriter:
         else:
             self.stream.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
             self.stream.options = {"crf": str(crf), "preset": "medium"}
-        self.stream.time_base = Fraction(1, 1) / rate if rate.numerator else Fraction(1, 25)
+        self.stream.time_base = 1 / rate
         self.stream.codec_context.time_base = self.stream.time_base
         self.index = 0
 

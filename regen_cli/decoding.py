@@ -1,0 +1,132 @@
+"""Decoding chunks: spatial tiles with blended overlaps, seeded noise, and latent extension.
+
+Tiling: the latent grid is split into overlapping tiles (`tiling.plan_tiles`); each tile
+is decoded on its own and the tiles are cross-faded with linear ramps. The DiT's memory
+and attention cost are then bounded by the tile, not the frame. Noise comes from
+64-pixel blocks seeded by (seed, chunk, block position), so tiled and untiled decoding
+start from the same noise.
+
+Latent extension (supplementary 2.4): chunk c > 0 is decoded with one extra frame at time
+-1 (the previous chunk's last frame). At every sampling step at flow time t, that frame's
+state is overwritten with (1 - t) * previous_output + t * previous_noise: the state the
+previous chunk's final decoded frame would have on the flow path, so the chunk is
+generated around a known first neighbour (SDEdit-style guidance) and consecutive chunks
+agree at the boundary. At t = 1 that state is pure noise and carries nothing, so a guided
+chunk uses at least 2 sampling steps; with the default `steps=1` this roughly doubles the
+decode time of chunks after the first. The MAGVIT-v2 baseline decodes whole chunks with
+its conv decoder (in tiles with margins) and has no extension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from models import Magvit2, Model, Regen
+
+from .tiling import Tile, blend_weights, block_noise, plan_tiles
+
+CPU_TILE = 32        # latent cells (256 px): the training crop scale; attention cost stays linear in area
+MAX_CUDA_TILE = 64   # latent cells (512 px)
+MAGVIT_MARGIN = 4    # latent cells of context around a conv-decoder tile
+
+
+def auto_tile(model: Model, device: torch.device, frames: int) -> int:
+    """Tile side in latent cells from the device: 256 px on CPU; on CUDA the largest tile up
+    to 512 px whose estimated DiT activations fit in half of the free memory."""
+    if device.type != "cuda":
+        return CPU_TILE
+    free, _ = torch.cuda.mem_get_info(device)
+    width = model.config.dit.width if isinstance(model, Regen) else 512
+    bytes_per_token = 2 * 16 * width        # bf16, ~16 live activations of width D per token
+    cells = int((0.5 * free / bytes_per_token / max(frames, 1)) ** 0.5)
+    return max(8, min(MAX_CUDA_TILE, cells))
+
+
+@dataclass
+class _Previous:
+    index: int
+    frame: torch.Tensor   # (3, Hp, Wp) decoded last frame of chunk `index`
+    noise: torch.Tensor   # (3, Hp, Wp) its initial noise
+
+
+class ChunkDecoder:
+    """Decodes chunks in order; remembers the last frame of each for latent extension."""
+
+    def __init__(self, model: Model, steps: int = 1, seed: int = 0, tile: int | None = None,
+                 overlap: int | None = None, extension: bool = True, bf16: bool = False) -> None:
+        if steps < 1:
+            raise ValueError("steps must be >= 1")
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.steps, self.seed, self.extension, self.bf16 = steps, seed, extension, bf16
+        self.tile = tile
+        self.overlap = overlap
+        self.previous: _Previous | None = None
+
+    def _tiles(self, h: int, w: int, frames: int) -> tuple[list[Tile], int]:
+        tile = self.tile or auto_tile(self.model, self.device, frames)
+        if h <= tile and w <= tile:
+            return [Tile(0, h, 0, w)], 0
+        overlap = self.overlap if self.overlap is not None else max(2, tile // 4)
+        return plan_tiles(h, w, tile, overlap), overlap
+
+    @torch.inference_mode()
+    def decode(self, index: int, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:
+        """z_c, z_m (8, h, w) of chunk `index`; times relative to the chunk start
+        -> frames (3, len(times), 8h, 8w) float32 in [-1, 1] on the CPU."""
+        if isinstance(self.model, Magvit2):
+            return self._decode_magvit2(z_c, z_m, times)
+        h, w = z_c.shape[-2:]
+        guided = self.extension and self.previous is not None and self.previous.index == index - 1
+        tiles, overlap = self._tiles(h, w, len(times) + guided)
+        steps = max(self.steps, 2) if guided else self.steps
+        query = torch.tensor(([-1.0] if guided else []) + list(times), dtype=torch.float32)[None].to(self.device)
+        out = torch.zeros(3, len(times), 8 * h, 8 * w)
+        weight = torch.zeros(8 * h, 8 * w)
+        last_noise = torch.empty(3, 8 * h, 8 * w)
+        for tile in tiles:
+            ys, xs = tile.pixels()
+            noise = block_noise(self.seed, index, len(times), tile)
+            last_noise[:, ys, xs] = noise[:, -1]
+            hook = None
+            if guided:
+                known = self.previous.frame[:, ys, xs].to(self.device)
+                known_noise = self.previous.noise[:, ys, xs].to(self.device)
+                noise = torch.cat([self.previous.noise[:, None, ys, xs], noise], dim=1)
+
+                def hook(i: int, t: float, x: torch.Tensor, known=known, known_noise=known_noise) -> torch.Tensor:
+                    x = x.clone()
+                    x[:, :, 0] = ((1 - t) * known + t * known_noise).to(x.dtype)
+                    return x
+            cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
+                                           query, noise[None].to(self.device), steps, hook)[0]
+            frames = frames[:, 1:] if guided else frames
+            wgt = blend_weights(tile, h, w, overlap) if len(tiles) > 1 else torch.ones(8 * (tile.y1 - tile.y0),
+                                                                                        8 * (tile.x1 - tile.x0))
+            out[:, :, ys, xs] += frames.float().cpu() * wgt
+            weight[ys, xs] += wgt
+        out /= weight
+        self.previous = (_Previous(index, out[:, -1].clone(), last_noise)
+                         if times and times[-1] == self.model.ratio else None)
+        return out
+
+    def _decode_magvit2(self, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:
+        k = self.model.ratio
+        if any(t != int(t) or not 0 <= t <= k for t in times):
+            raise ValueError("the MAGVIT-v2 baseline decodes only a chunk's own frames (integer times 0..k); "
+                             "interpolation and extrapolation need a REGEN model")
+        h, w = z_c.shape[-2:]
+        tile = self.tile or CPU_TILE
+        out = torch.empty(3, k + 1, 8 * h, 8 * w)
+        for t in plan_tiles(h, w, tile, 0) if max(h, w) > tile + 2 * MAGVIT_MARGIN else [Tile(0, h, 0, w)]:
+            y0, x0 = max(t.y0 - MAGVIT_MARGIN, 0), max(t.x0 - MAGVIT_MARGIN, 0)
+            y1, x1 = min(t.y1 + MAGVIT_MARGIN, h), min(t.x1 + MAGVIT_MARGIN, w)
+            cells = (slice(None), slice(y0, y1), slice(x0, x1))
+            frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device))[0]
+            ys, xs = t.pixels()
+            out[:, :, ys, xs] = frames[:, :, 8 * (t.y0 - y0):8 * (t.y1 - y0), 8 * (t.x0 - x0):8 * (t.x1 - x0)].float().cpu()
+        return out[:, [int(t) for t in times]]

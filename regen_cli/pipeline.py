@@ -1,0 +1,186 @@
+"""File-level pipelines: video -> .rgl (encode), .rgl -> video (decode), info and verify.
+
+Frames stream through one chunk at a time: memory is bounded by a chunk (k+1 frames),
+never by the video's length. Outputs are written atomically (see `atomic.py`).
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from models import Magvit2, Model, Regen
+from models.quantize import from_int8, to_int8
+
+from . import __version__
+from .api import pad_chunk, pad_to_multiple_of_8, tile_cells
+from .atomic import atomic_output
+from .checkpoints import CheckpointError, load_model, weights_sha256
+from .chunking import Chunk, plan_chunks
+from .container import RglHeader, RglReader, RglWriter
+from .decoding import ChunkDecoder
+from .encoding import encode_chunk
+from .errors import CorruptFile, ModelMismatch, UsageError
+from .frames import to_model_range, to_uint8
+from .video_io import VideoReader, VideoWriter, output_format
+from .zoo import ModelRef, bundled_models, resolve_model
+
+
+def select_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
+    return torch.device(name)
+
+
+def load(ref: ModelRef, device: torch.device) -> Model:
+    try:
+        return load_model(ref.path, device)
+    except CheckpointError as exc:
+        raise CorruptFile(str(exc)) from None
+
+
+def progress(total: int | None, unit: str, quiet: bool, desc: str) -> tqdm:
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True,
+                disable=quiet or not sys.stderr.isatty())
+
+
+def _chunk_latents(model: Model, frames: list[np.ndarray], chunk, device: torch.device) -> np.ndarray:
+    clip = pad_chunk(pad_to_multiple_of_8(to_model_range(np.stack(frames))), chunk)
+    z_c, z_m = encode_chunk(model, clip.to(device))
+    parts = [z_c] if chunk.is_image else [z_c, z_m]
+    return to_int8(torch.stack(parts)).numpy()
+
+
+def encode_file(src: Path, dst: Path, ref: ModelRef, device: torch.device, overwrite: bool,
+                quiet: bool) -> dict:
+    if dst.suffix.lower() != ".rgl":
+        raise UsageError(f"the output of encode must end in .rgl, got {dst.name}")
+    with VideoReader(src) as reader:
+        info = reader.info
+        model = load(ref, device)
+        span = model.ratio + 1
+        count = 0
+        with atomic_output(dst, overwrite) as tmp, open(tmp, "wb") as f:
+            writer = RglWriter(f)
+            buffer: list[np.ndarray] = []
+            bar = progress(reader.stream.frames or None, "frame", quiet, "encode")
+            for frame in reader.frames():
+                buffer.append(frame)
+                count += 1
+                bar.update(1)
+                if len(buffer) == span:
+                    full = Chunk(count // span - 1, count - span, span, 0)
+                    writer.add_chunk(_chunk_latents(model, buffer, full, device))
+                    buffer = []
+            if buffer:
+                last = plan_chunks(count, model.ratio)[-1]
+                writer.add_chunk(_chunk_latents(model, buffer, last, device))
+            bar.close()
+            z_h, z_w = -(-info.height // 8), -(-info.width // 8)
+            header = RglHeader(
+                model_name=ref.name, model_sha256=weights_sha256(ref.path), architecture=model.config.architecture,
+                ratio=model.ratio, latent_channels=8, latent_height=z_h, latent_width=z_w, width=info.width,
+                height=info.height, frames=count, fps=f"{info.fps.numerator}/{info.fps.denominator}",
+                time_base=f"{info.time_base.numerator}/{info.time_base.denominator}", source_codec=info.codec,
+                rotation_applied=info.rotation, regen_version=__version__)
+            size = writer.finish(header)
+    return {"input": str(src), "output": str(dst), "frames": count, "chunks": header.chunk_count(),
+            "bytes": size, **_rates(header, size), "model": ref.name, "ratio": model.ratio}
+
+
+def _rates(header: RglHeader, size: int) -> dict:
+    pixels = header.frames * header.width * header.height
+    return {"bits_per_pixel": 8 * size / pixels, "compression_ratio": 3 * pixels / size}
+
+
+def model_for_file(header: RglHeader, spec: str | None, device: torch.device) -> Model:
+    """The model that encoded `header`'s file: `spec`, or the bundled model it names; refuses a mismatch."""
+    if spec is None:
+        if header.model_name not in bundled_models():
+            raise ModelMismatch(f"this file was encoded with model '{header.model_name}', which is not bundled "
+                                f"here; pass that model file with --model PATH")
+        ref = resolve_model(header.model_name)
+    else:
+        ref = resolve_model(spec)
+    if weights_sha256(ref.path) != header.model_sha256:
+        raise ModelMismatch(f"{ref.path} is not the model this file was encoded with "
+                            f"('{header.model_name}', sha256 {header.model_sha256[:12]}…); pass the same model")
+    model = load(ref, device)
+    if model.config.architecture != header.architecture or model.ratio != header.ratio:
+        raise ModelMismatch(f"{ref.path} is a {model.config.architecture} {model.ratio}x model but the file "
+                            f"needs {header.architecture} {header.ratio}x")
+    return model
+
+
+def decoded_frames(reader: RglReader, decoder: ChunkDecoder) -> Iterator[np.ndarray]:
+    """Every frame of the file in order, uint8 (H, W, 3), decoded chunk by chunk."""
+    h = reader.header
+    for chunk in plan_chunks(h.frames, h.ratio):
+        latents = from_int8(torch.from_numpy(reader.read_chunk(chunk.index).copy()))
+        z_c, z_m = latents[0], latents[-1]
+        frames = decoder.decode(chunk.index, z_c, z_m, [float(t) for t in range(chunk.frames)])
+        yield from to_uint8(frames[:, :, :h.height, :h.width]).numpy()
+
+
+def write_video(dst: Path, frames: Iterable[np.ndarray], width: int, height: int, fps: Fraction, crf: int,
+                overwrite: bool, total: int, quiet: bool) -> int:
+    output_format(dst)
+    written = 0
+    with atomic_output(dst, overwrite) as tmp:
+        with VideoWriter(tmp, width, height, fps, crf, name=dst) as writer:
+            bar = progress(total, "frame", quiet, "decode")
+            for frame in frames:
+                writer.write(frame)
+                written += 1
+                bar.update(1)
+            bar.close()
+    return written
+
+
+def decode_file(src: Path, dst: Path, spec: str | None, device: torch.device, steps: int | None,
+                seed: int | None, extension: bool, tile: int | None, crf: int, overwrite: bool,
+                quiet: bool) -> dict:
+    output_format(dst)
+    with RglReader(src) as reader:
+        h = reader.header
+        model = model_for_file(h, spec, device)
+        steps = steps or h.decode_steps
+        seed = h.decode_seed if seed is None else seed
+        decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension and h.latent_extension,
+                               bf16=device.type == "cuda" and isinstance(model, Regen))
+        fps = Fraction(h.fps)
+        written = write_video(dst, decoded_frames(reader, decoder), h.width, h.height, fps, crf, overwrite,
+                              h.frames, quiet)
+    return {"input": str(src), "output": str(dst), "frames": written, "width": h.width, "height": h.height,
+            "fps": h.fps, "steps": steps, "seed": seed, "extension": decoder.extension,
+            "baseline": isinstance(model, Magvit2)}
+
+
+def file_info(src: Path) -> dict:
+    with RglReader(src) as reader:
+        h = reader.header
+        size = reader.size
+    fps = Fraction(h.fps)
+    return {"file": str(src), "format_version": "%d.%d" % reader.version, "bytes": size,
+            "model": h.model_name, "model_sha256": h.model_sha256, "architecture": h.architecture,
+            "ratio": h.ratio, "frames": h.frames, "width": h.width, "height": h.height, "fps": h.fps,
+            "duration_s": float(h.frames / fps), "chunks": reader.chunk_count,
+            "latent_shape": [h.latent_frames(), h.latent_channels, h.latent_height, h.latent_width],
+            "quantization": h.quantization, "source_codec": h.source_codec,
+            "decode_defaults": {"steps": h.decode_steps, "seed": h.decode_seed, "extension": h.latent_extension},
+            **_rates(h, size)}
+
+
+def verify_file(src: Path) -> dict:
+    with RglReader(src) as reader:
+        for i in range(reader.chunk_count):
+            reader.read_chunk(i)
+        return {"file": str(src), "ok": True, "chunks": reader.chunk_count, "bytes": reader.size}
