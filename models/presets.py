@@ -26,7 +26,7 @@ from .config import (RATIOS, BaselineDecoderConfig, ConditioningConfig, DiTConfi
 _SIZES = {
     "paper": (128, (1, 2, 4, 6), (1, 2, 4, 6, 6), 2, 256, 3, 2048, 24, 16),
     "small": (32, (1, 2, 2, 4), (1, 2, 2, 4, 4), 1, 64, 3, 256, 6, 4),
-    "tiny": (8, (1, 1, 2, 2), (1, 1, 2, 2, 2), 1, 16, 2, 32, 2, 2),
+    "tiny": (16, (1, 1, 2, 2), (1, 1, 2, 2, 2), 1, 16, 2, 32, 2, 2),
 }
 
 

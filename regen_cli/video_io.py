@@ -136,7 +136,9 @@ class VideoWriter:
         self.path = Path(path)
         container_format, codec = output_format(Path(name or path))
         self.container = av.open(str(self.path), mode="w", format=container_format)
-        rate = Fraction(fps).limit_denominator(1_000_000)
+        rate = Fraction(fps)
+        if rate.numerator >= 1 << 31:
+            rate = rate.limit_denominator(100_000)
         self.stream = self.container.add_stream(codec, rate=rate)
         self.stream.width, self.stream.height = width, height
         if codec == "ffv1":
@@ -144,13 +146,16 @@ class VideoWriter:
         else:
             self.stream.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
             self.stream.options = {"crf": str(crf), "preset": "medium"}
-        self.stream.time_base = 1 / rate
+        # An integer timescale (1/numerator) with a pts step of the denominator is exact, so
+        # muxers never round two frames onto the same timestamp.
+        self.stream.time_base = Fraction(1, rate.numerator)
         self.stream.codec_context.time_base = self.stream.time_base
+        self.pts_step = rate.denominator
         self.index = 0
 
     def write(self, image: np.ndarray) -> None:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame.pts = self.index
+        frame.pts = self.index * self.pts_step
         frame.time_base = self.stream.time_base
         self.index += 1
         self.container.mux(self.stream.encode(frame))
