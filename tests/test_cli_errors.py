@@ -1,0 +1,148 @@
+"""Bad input gives one `error:` line and the documented exit code; outputs are never half-written."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import regen_cli as regen
+from regen_cli import pipeline, video_io
+from regen_cli.cli import cli
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
+    torch.manual_seed(0)
+    regen.save_model(regen.build_model("regen-tiny-4x"), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rgl(tmp_path_factory, model):
+    path = tmp_path_factory.mktemp("r") / "clip.rgl"
+    assert invoke("encode", DATA / "balle-vp9.avi", path, "--ratio", 4, "--model", model, "-q").exit_code == 0
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_error(result, code, words):
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and result.stderr.strip().endswith(errors[0]) and "Traceback" not in result.output
+    assert words in errors[0], errors[0]
+
+
+def test_usage_errors(tmp_path, model, rgl):
+    assert_error(invoke("encode", tmp_path / "missing.mp4", tmp_path / "o.rgl", "--model", model), 2, "not found")
+    assert_error(invoke("encode", DATA / "realshort.mp4", tmp_path / "o.rgl", "--ratio", 5), 2, "ratio")
+    assert_error(invoke("encode", DATA / "realshort.mp4", tmp_path / "o.rgl", "--model", tmp_path / "nope"), 2,
+                 "neither a bundled model")
+    assert_error(invoke("encode", DATA / "realshort.mp4", tmp_path / "o.mp4", "--model", model), 2, ".rgl")
+    assert_error(invoke("decode", rgl, tmp_path / "o.gif", "--model", model), 2, "cannot write .gif")
+    assert_error(invoke("decode", rgl, tmp_path / "o.mp4", "--model", model, "--tile", 12), 2, "multiple of 8")
+    assert_error(invoke("bogus"), 2, "No such command")
+    assert_error(invoke("decode", tmp_path / "missing.rgl", tmp_path / "o.mp4"), 2, "not found")
+
+
+def test_existing_output_is_refused_unless_overwrite(tmp_path, model, rgl):
+    out = tmp_path / "o.mkv"
+    out.write_bytes(b"precious")
+    assert_error(invoke("decode", rgl, out, "--model", model), 2, "--overwrite")
+    assert out.read_bytes() == b"precious"
+    assert invoke("decode", rgl, out, "--model", model, "-y", "-q").exit_code == 0
+    assert out.read_bytes() != b"precious"
+
+
+def test_unsupported_inputs(tmp_path, model, monkeypatch):
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 50)
+    assert_error(invoke("encode", text, tmp_path / "o.rgl", "--model", model), 5, "not a video")
+    audio = tmp_path / "tone.wav"
+    with av.open(str(audio), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 8000
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    assert_error(invoke("encode", audio, tmp_path / "o.rgl", "--model", model), 5, "no video stream")
+    empty = tmp_path / "empty.avi"
+    with av.open(str(empty), "w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        out.start_encoding()
+    assert_error(invoke("encode", empty, tmp_path / "o.rgl", "--model", model), 5, "no decodable video frames")
+    monkeypatch.setattr(video_io, "MAX_SIDE", 100)
+    assert_error(invoke("encode", DATA / "realshort.mp4", tmp_path / "o.rgl", "--model", model), 5, "not supported")
+    assert not (tmp_path / "o.rgl").exists()
+
+
+def test_corrupt_files_exit_3_without_output(tmp_path, model, rgl):
+    data = rgl.read_bytes()
+    bad = tmp_path / "bad.rgl"
+    rng = np.random.default_rng(0)
+    for cut in sorted(set(rng.integers(0, len(data), 12).tolist()) | {0, 15, len(data) - 1}):
+        bad.write_bytes(data[:cut])
+        assert_error(invoke("verify", bad), 3, "")
+        assert_error(invoke("info", bad), 3, "")
+    for pos in rng.integers(0, len(data), 12).tolist():
+        flipped = bytearray(data)
+        flipped[pos] ^= 0x10
+        bad.write_bytes(bytes(flipped))
+        assert_error(invoke("verify", bad), 3, "")
+        result = invoke("decode", bad, tmp_path / "o.mkv", "--model", model)
+        assert result.exit_code in (3, 4), result.stderr   # a flip in the model hash reads as a model mismatch
+        assert not (tmp_path / "o.mkv").exists()
+
+
+def test_wrong_model_exits_4(tmp_path, rgl):
+    other = tmp_path / "other.safetensors"
+    torch.manual_seed(1)
+    regen.save_model(regen.build_model("regen-tiny-4x"), other)
+    assert_error(invoke("decode", rgl, tmp_path / "o.mkv", "--model", other), 4, "not the model")
+    assert_error(invoke("decode", rgl, tmp_path / "o.mkv"), 4, "--model PATH")
+    assert not (tmp_path / "o.mkv").exists()
+
+
+def test_corrupt_model_file_exits_3(tmp_path):
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(os.urandom(200))
+    assert_error(invoke("encode", DATA / "realshort.mp4", tmp_path / "o.rgl", "--model", junk), 3, "safetensors")
+
+
+def test_disk_full_exits_6_and_leaves_nothing(tmp_path, model, rgl, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(video_io.VideoWriter, "write", full)
+    assert_error(invoke("decode", rgl, tmp_path / "o.mkv", "--model", model), 6, "disk full")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigkill_leaves_no_partial_output(tmp_path, model):
+    rgl = tmp_path / "long.rgl"
+    assert invoke("encode", DATA / "long-1200.mp4", rgl, "--ratio", 4, "--model", model, "-q").exit_code == 0
+    out = tmp_path / "out.mkv"
+    proc = subprocess.Popen([sys.executable, "-m", "regen_cli", "decode", str(rgl), str(out), "--model", str(model),
+                             "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".out.mkv.*.tmp")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "decode finished before it could be killed"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
