@@ -1,0 +1,138 @@
+"""Benchmarks that print numbers: `python -m regen_cli.bench {memory,seams,boundaries} ...`.
+
+- memory: peak resident memory of `regen encode` and `regen decode` on a short input and
+  one 10x longer, each in its own child process, measured in one run.
+- seams: PSNR of tiled against untiled decoding of the same file (same noise).
+- boundaries: the jump at chunk boundaries with and without latent extension: mean
+  absolute frame-to-frame difference across chunk boundaries and inside chunks, each
+  divided by the same quantity on the source video.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+
+from .api import tile_cells
+from .container import RglReader
+from .decoding import ChunkDecoder
+from .metrics import video_psnr
+from .pipeline import decoded_frames, encode_file, model_for_file, select_device
+from .video_io import VideoReader, VideoWriter
+from .zoo import resolve_model
+
+
+def read_all(path: Path) -> np.ndarray:
+    with VideoReader(path) as r:
+        return np.stack(list(r.frames()))
+
+
+def decode_all(rgl: Path, model_spec: str, device: torch.device, tile: int | None, extension: bool,
+               steps: int = 1, seed: int = 0) -> np.ndarray:
+    with RglReader(rgl) as reader:
+        model = model_for_file(reader.header, model_spec, device)
+        decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension)
+        return np.stack(list(decoded_frames(reader, decoder)))
+
+
+def _peak_rss_mb(args: list[str]) -> float:
+    proc = subprocess.Popen([sys.executable, "-m", "regen_cli", *args], stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise click.ClickException(f"child failed: regen {' '.join(args)}")
+    return usage.ru_maxrss / 1024
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks that print measured numbers."""
+
+
+@bench.command()
+@click.argument("video", type=click.Path(exists=True, path_type=Path))
+@click.option("--model", "model_spec", required=True)
+@click.option("--ratio", type=int, default=16)
+@click.option("--frames", type=int, default=120, help="Frames of the short input; the long one has 10x.")
+def memory(video, model_spec, ratio, frames):
+    """Peak RSS of encode and decode for FRAMES and 10 x FRAMES frames of VIDEO (looped if short)."""
+    source = read_all(video)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, count in (("short", frames), ("long", 10 * frames)):
+            clip = Path(tmp) / f"{name}.mkv"
+            with VideoWriter(clip, source.shape[2], source.shape[1], 25) as w:
+                for i in range(count):
+                    w.write(source[i % len(source)])
+            rgl, out = Path(tmp) / f"{name}.rgl", Path(tmp) / f"{name}.out.mkv"
+            enc = _peak_rss_mb(["encode", str(clip), str(rgl), "--ratio", str(ratio), "--model", model_spec, "-q"])
+            dec = _peak_rss_mb(["decode", str(rgl), str(out), "--model", model_spec, "-q"])
+            results[name] = {"frames": count, "encode_peak_mb": round(enc, 1), "decode_peak_mb": round(dec, 1)}
+    results["long_over_short"] = {k: round(results["long"][k] / results["short"][k], 3)
+                                  for k in ("encode_peak_mb", "decode_peak_mb")}
+    click.echo(json.dumps(results, indent=1))
+
+
+def _encode_tmp(video: Path, model_spec: str, ratio: int, device: torch.device, tmp: str) -> Path:
+    rgl = Path(tmp) / "x.rgl"
+    encode_file(video, rgl, resolve_model(model_spec, ratio), device, True, True)
+    return rgl
+
+
+@bench.command()
+@click.argument("video", type=click.Path(exists=True, path_type=Path))
+@click.option("--model", "model_spec", required=True)
+@click.option("--ratio", type=int, default=16)
+@click.option("--tile", type=int, default=128, help="Tile size in pixels for the tiled decode.")
+@click.option("--device", default="auto")
+def seams(video, model_spec, ratio, tile, device):
+    """PSNR of tiled vs untiled decoding, and of each against the source."""
+    device = select_device(device)
+    source = read_all(video)
+    with tempfile.TemporaryDirectory() as tmp:
+        rgl = _encode_tmp(video, model_spec, ratio, device, tmp)
+        whole = decode_all(rgl, model_spec, device, 0, True)
+        tiled = decode_all(rgl, model_spec, device, tile, True)
+    click.echo(json.dumps({"video": str(video), "size": list(source.shape[1:3]), "tile": tile,
+                           "psnr_tiled_vs_untiled": round(video_psnr(tiled, whole), 3),
+                           "psnr_untiled_vs_source": round(video_psnr(whole, source), 3),
+                           "psnr_tiled_vs_source": round(video_psnr(tiled, source), 3)}, indent=1))
+
+
+def boundary_jump(frames: np.ndarray, source: np.ndarray, ratio: int) -> dict:
+    """Mean |f[i+1] - f[i]| over pairs across chunk boundaries and inside chunks, relative to the source."""
+    span = ratio + 1
+    diff = np.abs(np.diff(frames.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))
+    src = np.abs(np.diff(source.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))
+    across = np.array([(i + 1) % span == 0 for i in range(len(diff))])
+    return {"across_boundaries": round(float(diff[across].mean() / src[across].mean()), 3),
+            "inside_chunks": round(float(diff[~across].mean() / src[~across].mean()), 3)}
+
+
+@bench.command()
+@click.argument("video", type=click.Path(exists=True, path_type=Path))
+@click.option("--model", "model_spec", required=True)
+@click.option("--ratio", type=int, default=16)
+@click.option("--device", default="auto")
+def boundaries(video, model_spec, ratio, device):
+    """Chunk-boundary jump with and without latent extension (1.0 = as much change as the source)."""
+    device = select_device(device)
+    source = read_all(video)
+    with tempfile.TemporaryDirectory() as tmp:
+        rgl = _encode_tmp(video, model_spec, ratio, device, tmp)
+        result = {"video": str(video), "frames": len(source)}
+        for name, ext in (("with_extension", True), ("without_extension", False)):
+            frames = decode_all(rgl, model_spec, device, None, ext)
+            result[name] = {**boundary_jump(frames, source, ratio), "psnr": round(video_psnr(frames, source), 3)}
+    click.echo(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    bench()
