@@ -31,9 +31,10 @@ class RectifiedFlow:
     def sample_times(self, batch: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """(batch,) training times in (0, 1]: t = 1 with prob. terminal_fraction, else logit-normal."""
         c = self.config
-        logit = torch.randn(batch, generator=generator) * c.logit_std + c.logit_mean
-        terminal = torch.rand(batch, generator=generator) < c.terminal_fraction
-        return torch.where(terminal, torch.ones(batch), torch.sigmoid(logit))
+        device = generator.device if generator is not None else None
+        logit = torch.randn(batch, generator=generator, device=device) * c.logit_std + c.logit_mean
+        terminal = torch.rand(batch, generator=generator, device=device) < c.terminal_fraction
+        return torch.where(terminal, torch.ones_like(logit), torch.sigmoid(logit))
 
     @staticmethod
     def add_noise(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -43,9 +44,11 @@ class RectifiedFlow:
 
     def loss(self, denoise: Denoiser, x0: torch.Tensor,
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """Mean squared error of the x0 estimate at random times; x0 (B, ...) in [-1, 1] -> scalar."""
+        """Mean squared error of the x0 estimate at random times; x0 (B, ...) in [-1, 1] -> scalar.
+        Times and noise are drawn from `generator` on its own device (CUDA generators stay on the GPU)."""
         t = self.sample_times(x0.shape[0], generator).to(x0.device)
-        noise = torch.randn(x0.shape, generator=generator).to(x0)
+        noise = torch.randn(x0.shape, generator=generator,
+                            device=generator.device if generator is not None else x0.device).to(x0)
         x0_hat = denoise(self.add_noise(x0, noise, t), t)
         return torch.mean((x0_hat.float() - x0.float()) ** 2)
 

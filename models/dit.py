@@ -41,7 +41,9 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, D) -> (B, N, D), full attention over all N tokens."""
         q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
-        y = F.scaled_dot_product_attention(self.q_norm(q), self.k_norm(k), v)
+        q = F.rms_norm(q, q.shape[-1:], self.q_norm.weight.to(q.dtype), self.q_norm.eps)
+        k = F.rms_norm(k, k.shape[-1:], self.k_norm.weight.to(k.dtype), self.k_norm.eps)
+        y = F.scaled_dot_product_attention(q, k, v)
         return self.out(rearrange(y, "b h n d -> b n (h d)"))
 
 

@@ -44,10 +44,13 @@ class Regen(nn.Module):
         return frames.clamp(-1, 1)
 
     def loss(self, video: torch.Tensor, target: torch.Tensor, target_times: torch.Tensor,
-             generator: Optional[torch.Generator] = None) -> torch.Tensor:
+             generator: Optional[torch.Generator] = None, dit_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
         """video (B, 3, T, H, W) encoder input in [-1, 1]; target (B, 3, T', H, W) frames to
         supervise at target_times (B, T') -> scalar diffusion loss. Reconstruction passes the
-        chunk's own frames at 0..k; interpolation and extrapolation pass other frames and times."""
+        chunk's own frames at 0..k; interpolation and extrapolation pass other frames and times.
+        `dit_dtype` (e.g. torch.bfloat16) autocasts the DiT only; the encoder's convolutions
+        and the conditioning stay float32."""
         z_c, z_m = self.encode(video)
         cond = self.conditioning(z_c, z_m, target_times)
-        return self.flow.loss(lambda x, t: self.dit(x, t, cond), target, generator)
+        with torch.autocast(video.device.type, dtype=dit_dtype or torch.float32, enabled=dit_dtype is not None):
+            return self.flow.loss(lambda x, t: self.dit(x, t, cond), target, generator)

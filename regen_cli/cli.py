@@ -167,5 +167,10 @@ def presets_command(as_json: bool) -> None:
         click.echo(f"{r['preset']:<20} {r['ratio']:>4}x {r['encoder_params']:>12,} {r['decoder_params']:>14,}")
 
 
+from .train_cli import train_command  # noqa: E402  (the group must exist first)
+
+cli.add_command(train_command)
+
+
 def main() -> None:
     cli(prog_name="regen")

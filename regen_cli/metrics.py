@@ -21,3 +21,39 @@ def video_psnr(a: np.ndarray, b: np.ndarray) -> float:
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
     return float(np.mean([min(frame_psnr(x, y), 100.0) for x, y in zip(a, b)]))
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+    x = np.arange(size) - size // 2
+    g = np.exp(-(x ** 2) / (2 * sigma ** 2))
+    return g / g.sum()
+
+
+def _filter(img: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Separable 'valid' Gaussian filtering of (H, W) float64."""
+    k = len(g)
+    rows = sum(g[i] * img[i:img.shape[0] - k + 1 + i] for i in range(k))
+    return sum(g[i] * rows[:, i:rows.shape[1] - k + 1 + i] for i in range(k))
+
+
+def frame_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03) on the
+    0-255 grid, computed per RGB channel and averaged; a, b uint8 (H, W, 3)."""
+    g = _gaussian_window()
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    scores = []
+    for ch in range(3):
+        x, y = a[..., ch].astype(np.float64), b[..., ch].astype(np.float64)
+        if min(x.shape) < len(g):
+            raise ValueError("SSIM needs frames of at least 11x11 pixels")
+        mx, my = _filter(x, g), _filter(y, g)
+        vx, vy = _filter(x * x, g) - mx ** 2, _filter(y * y, g) - my ** 2
+        cov = _filter(x * y, g) - mx * my
+        s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+        scores.append(s.mean())
+    return float(np.mean(scores))
+
+
+def video_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over frames of `frame_ssim`; a, b uint8 (T, H, W, 3)."""
+    return float(np.mean([frame_ssim(x, y) for x, y in zip(a, b)]))

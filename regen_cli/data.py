@@ -1,0 +1,138 @@
+"""Training data: folders of videos and images, decoded once into an on-disk frame cache.
+
+Decoding is kept off the training hot path: every source file is decoded once, resized so
+its short side is `cache_side` pixels, and stored as a uint8 `.npy` file in the cache
+folder (keyed by path, size, mtime and cache side). Training then slices memory-mapped
+frames, which costs microseconds instead of a decode. Images (png, jpg, webp, bmp) are
+one-frame entries.
+
+Sampling is stateless: the clips of step s on rank r come from a generator seeded by
+(seed, s, r), so a resumed run sees exactly the data it would have seen, and ranks see
+different data. Videos are drawn uniformly (not by length), so one long file cannot
+dominate. Augmentation: a random scale in [min_scale, 1] of the cached frames, a random
+square crop of `crop` pixels, and a random horizontal flip, identical for all frames of
+a clip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .video_io import VideoReader
+
+VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".ogv", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+def find_media(paths: list[Path]) -> list[Path]:
+    """Video and image files under `paths` (files or folders, searched recursively), sorted."""
+    found = []
+    for p in paths:
+        if p.is_dir():
+            found += [f for f in p.rglob("*") if f.suffix.lower() in VIDEO_EXTS | IMAGE_EXTS]
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise FileNotFoundError(f"training data not found: {p}")
+    return sorted(set(found))
+
+
+def _resized(frame: np.ndarray, side: int) -> np.ndarray:
+    h, w = frame.shape[:2]
+    scale = side / min(h, w)
+    if scale >= 1:
+        return frame
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float()
+    y = F.interpolate(x, size=(round(h * scale), round(w * scale)), mode="bilinear", antialias=True,
+                      align_corners=False)
+    return y[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def cache_frames(path: Path, cache_dir: Path, side: int) -> Path:
+    """Decodes `path` once into `cache_dir`; returns the .npy file of uint8 (T, H, W, 3) frames."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{side}".encode()).hexdigest()[:20]
+    target = cache_dir / f"{path.stem}-{key}.npy"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with VideoReader(path) as reader:
+        frames = [_resized(f, side) for f in reader.frames()]
+    tmp = target.with_suffix(".tmp.npy")
+    np.save(tmp, np.stack(frames))
+    tmp.replace(target)
+    return target
+
+
+@dataclass
+class Clip:
+    frames: np.ndarray   # memory-mapped uint8 (T, H, W, 3)
+    name: str
+
+
+class FrameCache:
+    """All training media, memory-mapped from the cache."""
+
+    def __init__(self, paths: list[Path], cache_dir: Path, side: int) -> None:
+        self.clips = [Clip(np.load(cache_frames(p, cache_dir, side), mmap_mode="r"), p.name) for p in paths]
+        if not self.clips:
+            raise ValueError("no training media found")
+        self.videos = [c for c in self.clips if len(c.frames) > 1]
+        self.total_frames = sum(len(c.frames) for c in self.clips)
+
+
+@dataclass(frozen=True)
+class Augment:
+    crop: int = 64            # square crop side in pixels (multiple of 8)
+    min_scale: float = 0.5    # random rescale of cached frames, in [min_scale, 1]
+    flip: bool = True
+
+
+def _crop_clip(frames: np.ndarray, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
+    """uint8 (T, H, W, 3) -> float (3, T, crop, crop) in [-1, 1]."""
+    t, h, w, _ = frames.shape
+    lo = max(aug.min_scale, aug.crop / min(h, w))
+    scale = rng.uniform(lo, 1.0) if lo < 1 else aug.crop / min(h, w)
+    size = max(aug.crop, int(round(aug.crop / scale)))
+    size = min(size, h, w)
+    y = rng.integers(0, h - size + 1)
+    x = rng.integers(0, w - size + 1)
+    x_ = torch.from_numpy(np.ascontiguousarray(frames[:, y:y + size, x:x + size])).permute(0, 3, 1, 2).float()
+    if size != aug.crop:
+        x_ = F.interpolate(x_, size=(aug.crop, aug.crop), mode="bilinear", antialias=True, align_corners=False)
+    if aug.flip and rng.random() < 0.5:
+        x_ = x_.flip(-1)
+    return (x_.permute(1, 0, 2, 3) / 127.5 - 1.0).clamp(-1, 1)
+
+
+def step_rng(seed: int, step: int, rank: int) -> np.random.Generator:
+    return np.random.default_rng([seed, step, rank])
+
+
+def sample_clips(cache: FrameCache, length: int, batch: int, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
+    """(batch, 3, length, crop, crop): clips of `length` consecutive frames from videos long enough."""
+    pool = [c for c in cache.videos if len(c.frames) >= length]
+    if not pool:
+        raise ValueError(f"no training video has {length} frames")
+    out = []
+    for _ in range(batch):
+        clip = pool[rng.integers(len(pool))]
+        start = rng.integers(0, len(clip.frames) - length + 1)
+        out.append(_crop_clip(clip.frames[start:start + length], aug, rng))
+    return torch.stack(out)
+
+
+def sample_images(cache: FrameCache, batch: int, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
+    """(batch, 3, 1, crop, crop): stills, from image files or single random video frames."""
+    out = []
+    for _ in range(batch):
+        clip = cache.clips[rng.integers(len(cache.clips))]
+        index = rng.integers(len(clip.frames))
+        out.append(_crop_clip(clip.frames[index:index + 1], aug, rng))
+    return torch.stack(out)

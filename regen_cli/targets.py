@@ -1,0 +1,73 @@
+"""Training targets (supplementary 2.2.2): reconstruction, interpolation, extrapolation.
+
+Each turns a batch of consecutive source frames into (encoder input of k+1 frames,
+k+1 target frames, their times relative to the encoded chunk's first frame):
+- reconstruction: the chunk's own frames at times 0..k;
+- interpolation: the chunk is every other frame of 2k+1 source frames; targets are the k
+  frames in between (times j + 1/2) plus one random encoded frame;
+- extrapolation: the chunk is frames e..e+k of k+1+2e source frames (e = max(1, k/4));
+  targets are the e frames before it (times -e..-1), the e after it (k+1..k+e), and
+  k+1-2e random frames of the chunk itself.
+The schedule moves from mostly reconstruction towards interpolation and extrapolation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+KINDS = ("reconstruction", "interpolation", "extrapolation")
+
+
+@dataclass(frozen=True)
+class TargetSchedule:
+    recon_start: float = 1.0    # probability of reconstruction at step 0
+    recon_end: float = 0.5      # ... from `ramp_steps` on
+    ramp_steps: int = 5000
+    interp_share: float = 0.5   # interpolation's share of the remaining probability
+
+    def probabilities(self, step: int) -> tuple[float, float, float]:
+        f = min(step / max(self.ramp_steps, 1), 1.0)
+        recon = self.recon_start + f * (self.recon_end - self.recon_start)
+        rest = 1.0 - recon
+        return recon, rest * self.interp_share, rest * (1 - self.interp_share)
+
+    def choose(self, step: int, rng: np.random.Generator) -> str:
+        return KINDS[rng.choice(3, p=np.array(self.probabilities(step)))]
+
+
+def margin(ratio: int) -> int:
+    return max(1, ratio // 4)
+
+
+def source_length(kind: str, ratio: int) -> int:
+    """Consecutive source frames a clip needs for `kind`."""
+    return {"reconstruction": ratio + 1, "interpolation": 2 * ratio + 1,
+            "extrapolation": ratio + 1 + 2 * margin(ratio)}[kind]
+
+
+def make_targets(kind: str, clips: torch.Tensor, ratio: int,
+                 rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """clips (B, 3, L, H, W) with L = source_length(kind) -> inputs (B, 3, k+1, H, W),
+    targets (B, 3, k+1, H, W), times (B, k+1) float32."""
+    k = ratio
+    if kind == "reconstruction":
+        index = np.arange(k + 1)
+        inputs, times = clips, index.astype(np.float32)
+    elif kind == "interpolation":
+        inputs = clips[:, :, ::2]
+        index = np.sort(np.concatenate([np.arange(1, 2 * k, 2), [2 * rng.integers(k + 1)]]))
+        times = index / 2.0
+    elif kind == "extrapolation":
+        e = margin(k)
+        inputs = clips[:, :, e:e + k + 1]
+        inside = rng.choice(np.arange(e, e + k + 1), size=k + 1 - 2 * e, replace=False)
+        index = np.sort(np.concatenate([np.arange(e), np.arange(e + k + 1, k + 1 + 2 * e), inside]))
+        times = (index - e).astype(np.float32)
+    else:
+        raise ValueError(f"unknown target kind {kind!r}")
+    targets = clips[:, :, torch.from_numpy(index)]
+    times = torch.tensor(times, dtype=torch.float32).expand(clips.shape[0], -1).contiguous()
+    return inputs.contiguous(), targets.contiguous(), times

@@ -1,0 +1,277 @@
+"""`regen train`: one command from a laptop CPU to many GPU nodes (torchrun).
+
+Single process: `regen train --data DIR ...`. Under `torchrun` the same command runs
+DistributedDataParallel (NCCL on GPUs, gloo on CPU), or FSDP2 (`--fsdp`) for models too
+big for one GPU; every rank draws its own clips from the stateless sampler (data.py).
+Each step: AdamW with linear warmup and cosine decay, gradient accumulation, clipping,
+an EMA of the weights, bf16 autocast for the DiT (the encoder's Conv3d stays float32:
+its bf16 backward gave non-finite gradients on CPU). Checkpoints and validation every
+`ckpt_every` steps; metrics appended to `metrics.jsonl`; `--resume` continues exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from models import Magvit2, Model, Regen, build_model, count_parameters
+
+from .api import decode, encode
+from .checkpoints import load_model
+from .data import Augment, FrameCache, find_media, sample_clips, sample_images, step_rng
+from .frames import to_model_range, to_uint8
+from .metrics import video_psnr, video_ssim
+from .targets import TargetSchedule, make_targets, source_length
+from .train_state import STATE_FILE, load_train_state, save_train_state
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: tuple[str, ...] = ()            # folders or files of training videos and images
+    val: tuple[str, ...] = ()             # held-out videos, excluded from training
+    out: str = "runs/regen"
+    ratio: int = 16
+    size: str = "small"                   # preset size: tiny, small, paper
+    decoder: str = "regen"                # regen, or magvit2 for the baseline
+    init: str = ""                        # warm start: model file whose matching tensors are copied
+    steps: int = 10000
+    batch: int = 8                        # video clips per rank per micro-step
+    image_batch: int = 16                 # images per rank in an image micro-step
+    image_ratio: float = 0.2              # share of micro-steps that are image batches
+    accumulate: int = 1                   # micro-steps per optimiser step
+    crop: int = 64                        # training crop side (pixels)
+    min_scale: float = 0.5
+    cache_dir: str = "~/.cache/regen/frames"
+    cache_side: int = 256                 # short side of cached frames
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: int = 200
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0
+    ema: float = 0.999
+    bf16: bool = True                     # autocast the DiT to bfloat16
+    checkpoint_activations: bool = False  # recompute DiT blocks in backward (big models)
+    fsdp: bool = False                    # FSDP2 sharding under torchrun
+    ckpt_every: int = 250
+    val_frames: int = 34                  # frames of each held-out video to validate on
+    val_side: int = 128                   # validation frames are centre-cropped squares of this side
+    seed: int = 0
+    recon_start: float = 1.0
+    recon_end: float = 0.5
+    ramp_steps: int = 5000
+    interp_share: float = 0.5
+
+    @property
+    def preset(self) -> str:
+        return f"{self.decoder}-{self.size}-{self.ratio}x"
+
+    def schedule(self) -> TargetSchedule:
+        return TargetSchedule(self.recon_start, self.recon_end, self.ramp_steps, self.interp_share)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+class TrainStep(nn.Module):
+    """The loss as a module's forward, so DDP/FSDP hooks see it."""
+
+    def __init__(self, model: Model, dit_dtype: torch.dtype | None) -> None:
+        super().__init__()
+        self.model = model
+        self.dit_dtype = dit_dtype
+
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor, times: torch.Tensor,
+                generator: torch.Generator) -> torch.Tensor:
+        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T') -> scalar loss."""
+        if isinstance(self.model, Regen):
+            return self.model.loss(inputs, targets, times, generator, self.dit_dtype)
+        return self.model.loss(inputs)
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed() -> Dist:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = torch.cuda.is_available()
+    if world == 1:
+        return Dist(device=torch.device("cuda" if cuda else "cpu"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda:
+        torch.cuda.set_device(local)
+    dist.init_process_group("nccl" if cuda else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), torch.device(f"cuda:{local}" if cuda else "cpu"))
+
+
+def warm_start(model: Model, path: str) -> int:
+    """Copies every tensor of the model file at `path` whose name and shape match; returns how many."""
+    source = load_model(path).state_dict()
+    own = model.state_dict()
+    matched = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(matched, strict=False)
+    return len(matched)
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def validation_clips(cfg: TrainConfig, cache: FrameCache) -> list[torch.Tensor]:
+    clips = []
+    for clip in cache.clips:
+        frames = np.asarray(clip.frames[:cfg.val_frames])
+        h, w = frames.shape[1:3]
+        side = min(cfg.val_side, h - h % 8, w - w % 8)
+        y, x = (h - side) // 2, (w - side) // 2
+        clips.append(to_model_range(frames[:, y:y + side, x:x + side]))
+    return clips
+
+
+def validate(model: Model, clips: list[torch.Tensor]) -> dict:
+    model.eval()
+    psnr, ssim = [], []
+    for video in clips:
+        out = decode(model, encode(model, video), steps=1, seed=0)
+        a, b = to_uint8(out).numpy(), to_uint8(video).numpy()
+        psnr.append(video_psnr(a, b))
+        ssim.append(video_ssim(a, b))
+    return {"val_psnr": float(np.mean(psnr)), "val_ssim": float(np.mean(ssim))}
+
+
+def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: TargetSchedule, step: int,
+                 rng: np.random.Generator, model: Model) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
+    if rng.random() < cfg.image_ratio:
+        images = sample_images(cache, cfg.image_batch, aug, rng)
+        return "image", images, images, torch.zeros(cfg.image_batch, 1)
+    kind = schedule.choose(step, rng) if isinstance(model, Regen) else "reconstruction"
+    clips = sample_clips(cache, source_length(kind, cfg.ratio), cfg.batch, aug, rng)
+    return (kind, *make_targets(kind, clips, cfg.ratio, rng))
+
+
+def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
+    env = setup_distributed()
+    out = Path(cfg.out)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.preset)
+    if cfg.init:
+        copied = warm_start(model, cfg.init)
+        if env.main and not quiet:
+            print(f"warm start: {copied} tensors from {cfg.init}", file=sys.stderr)
+    model.to(env.device)
+    if isinstance(model, Regen):
+        model.dit.checkpoint_blocks = cfg.checkpoint_activations
+    if cfg.fsdp:
+        from torch.distributed.fsdp import fully_shard
+        if isinstance(model, Regen):
+            for block in model.dit.blocks:
+                fully_shard(block)
+        fully_shard(model)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.dim() >= 2 else no_decay).append(p)
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.99))
+    start = 0
+    if resume and (out / STATE_FILE).exists():
+        start, _ = load_train_state(out, model, ema, optimizer)
+    dit_dtype = torch.bfloat16 if cfg.bf16 else None
+    step_module: nn.Module = TrainStep(model, dit_dtype)
+    if env.world > 1 and not cfg.fsdp:
+        step_module = nn.parallel.DistributedDataParallel(
+            step_module, device_ids=[env.device.index] if env.device.type == "cuda" else None)
+    val_paths = {Path(v).resolve() for v in find_media([Path(v) for v in cfg.val])}
+    train_paths = [p for p in find_media([Path(d) for d in cfg.data]) if p.resolve() not in val_paths]
+    cache_dir = Path(cfg.cache_dir).expanduser()
+    cache = FrameCache(train_paths, cache_dir, cfg.cache_side)
+    val_clips = validation_clips(cfg, FrameCache(sorted(val_paths), cache_dir, cfg.cache_side)) if val_paths else []
+    aug = Augment(cfg.crop, cfg.min_scale)
+    schedule = cfg.schedule()
+    if env.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "train-config.json").write_text(cfg.to_json() + "\n")
+    metrics = open(out / "metrics.jsonl", "a") if env.main else None
+    if env.main and not quiet:
+        print(f"{cfg.preset}: {count_parameters(model):,} parameters on {env.device} x{env.world}; "
+              f"{len(train_paths)} training files ({cache.total_frames} frames), {len(val_clips)} held out",
+              file=sys.stderr)
+    bar = tqdm(total=cfg.steps, initial=start, unit="step", file=sys.stderr, dynamic_ncols=True,
+               disable=quiet or not env.main or not sys.stderr.isatty())
+    last: dict = {}
+    t_start = time.time()
+    for step in range(start, cfg.steps):
+        t0 = time.time()
+        rng = step_rng(cfg.seed, step, env.rank)
+        lr = learning_rate(cfg, step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        total, clips, data_time = 0.0, 0, 0.0
+        model.train()
+        for micro in range(cfg.accumulate):
+            td = time.time()
+            kind, inputs, targets, times = _micro_batch(cfg, cache, aug, schedule, step, rng, model)
+            data_time += time.time() - td
+            gen = torch.Generator(env.device).manual_seed(int(rng.integers(1 << 62)))
+            sync = micro == cfg.accumulate - 1 or not isinstance(step_module, nn.parallel.DistributedDataParallel)
+            ctx = step_module.no_sync() if not sync else contextlib.nullcontext()
+            with ctx:
+                loss = step_module(inputs.to(env.device), targets.to(env.device), times.to(env.device), gen)
+                (loss / cfg.accumulate).backward()
+            total += loss.item() / cfg.accumulate
+            clips += inputs.shape[0]
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        if torch.isfinite(grad_norm):
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.lerp_(p.detach(), 1 - cfg.ema)
+        elapsed = time.time() - t0
+        last = {"step": step + 1, "loss": total, "lr": lr, "kind": kind, "grad_norm": float(grad_norm),
+                "clips_per_s": clips * env.world / elapsed, "data_s": data_time, "step_s": elapsed,
+                "wall_s": time.time() - t_start}
+        if metrics:
+            metrics.write(json.dumps(last) + "\n")
+            metrics.flush()
+        bar.set_postfix(loss=f"{total:.4f}", kind=kind[:6])
+        bar.update(1)
+        if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+            save_train_state(out, step + 1, model, ema, optimizer, cfg.to_json(), env.main)
+            if env.main and val_clips and not cfg.fsdp:  # FSDP forwards are collective: validate with `regen eval`
+                scores = {"step": step + 1, **validate(ema, val_clips)}
+                metrics.write(json.dumps(scores) + "\n")
+                metrics.flush()
+                last.update(scores)
+                if not quiet:
+                    bar.write(f"step {step + 1}: val PSNR {scores['val_psnr']:.2f} dB, SSIM {scores['val_ssim']:.4f}")
+    bar.close()
+    if metrics:
+        metrics.close()
+    if env.world > 1:
+        dist.destroy_process_group()
+    return last
