@@ -25,7 +25,7 @@ from .config import (RATIOS, BaselineDecoderConfig, ConditioningConfig, DiTConfi
 #          siren width, siren depth, DiT width, DiT depth, DiT heads)
 _SIZES = {
     "paper": (128, (1, 2, 4, 6), (1, 2, 4, 6, 6), 2, 256, 3, 2048, 24, 16),
-    "small": (32, (1, 2, 2, 4), (1, 2, 2, 4, 4), 1, 64, 3, 256, 6, 4),
+    "small": (16, (1, 2, 4, 8), (1, 2, 4, 8, 8), 1, 64, 3, 256, 6, 4),
     "tiny": (16, (1, 1, 2, 2), (1, 1, 2, 2, 2), 1, 16, 2, 32, 2, 2),
 }
 

@@ -103,7 +103,7 @@ def _crop_clip(frames: np.ndarray, aug: Augment, rng: np.random.Generator) -> to
     size = min(size, h, w)
     y = rng.integers(0, h - size + 1)
     x = rng.integers(0, w - size + 1)
-    x_ = torch.from_numpy(np.ascontiguousarray(frames[:, y:y + size, x:x + size])).permute(0, 3, 1, 2).float()
+    x_ = torch.from_numpy(np.array(frames[:, y:y + size, x:x + size])).permute(0, 3, 1, 2).float()
     if size != aug.crop:
         x_ = F.interpolate(x_, size=(aug.crop, aug.crop), mode="bilinear", antialias=True, align_corners=False)
     if aug.flip and rng.random() < 0.5:

@@ -144,7 +144,7 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 def validation_clips(cfg: TrainConfig, cache: FrameCache) -> list[torch.Tensor]:
     clips = []
     for clip in cache.clips:
-        frames = np.asarray(clip.frames[:cfg.val_frames])
+        frames = np.array(clip.frames[:cfg.val_frames])
         h, w = frames.shape[1:3]
         side = min(cfg.val_side, h - h % 8, w - w % 8)
         y, x = (h - side) // 2, (w - side) // 2
