@@ -59,7 +59,7 @@ def regen_decoder_params(config: RegenConfig) -> int:
 
 def matched_baseline_decoder(regen: RegenConfig) -> BaselineDecoderConfig:
     """The baseline decoder (encoder's multipliers and depth) whose base width, a multiple of
-    4, gives the parameter count closest to the REGEN decoder's."""
+    2, gives the parameter count closest to the REGEN decoder's."""
     enc = regen.encoder
     target = regen_decoder_params(regen)
 
@@ -68,16 +68,16 @@ def matched_baseline_decoder(regen: RegenConfig) -> BaselineDecoderConfig:
                                      num_res_blocks=enc.num_res_blocks)
 
     lo, hi = 1, 2
-    while _baseline_params(make(4 * hi)) < target:
+    while _baseline_params(make(2 * hi)) < target:
         lo, hi = hi, 2 * hi
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _baseline_params(make(4 * mid)) < target:
+        if _baseline_params(make(2 * mid)) < target:
             lo = mid
         else:
             hi = mid
-    best = min((lo, hi), key=lambda b: abs(_baseline_params(make(4 * b)) - target))
-    return make(4 * best)
+    best = min((lo, hi), key=lambda b: abs(_baseline_params(make(2 * b)) - target))
+    return make(2 * best)
 
 
 @functools.lru_cache(maxsize=None)
