@@ -18,8 +18,9 @@ from models import build_model, count_parameters, preset, preset_names
 from models.presets import regen_decoder_params
 
 from . import __version__, pipeline
-from .errors import RegenError
-from .zoo import resolve_model
+from .checkpoints import load_model
+from .errors import RegenError, UsageError
+from .zoo import bundled_models, resolve_model
 
 EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 usage (bad option, missing input, output
 exists), 3 corrupt or truncated file, 4 model and file do not match, 5 unsupported input,
@@ -144,6 +145,71 @@ def verify(src, quiet, as_json):
     """Check every checksum of the latent file SRC (needs no model)."""
     result = pipeline.verify_file(src)
     _report(result, as_json, quiet, f"{src}: ok ({result['chunks']} chunks, {result['bytes']:,} bytes)")
+
+
+@cli.command("eval", epilog=EXIT_CODES)
+@click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--ratio", type=click.Choice(["4", "8", "16", "32"]), default="16", show_default=True)
+@model_option
+@click.option("--steps", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-side", type=click.IntRange(8), default=512, show_default=True,
+              help="Downscale sources whose long side is larger (the reference is the downscaled video).")
+@click.option("--max-frames", type=click.IntRange(1), help="Evaluate only the first frames of each video.")
+@click.option("--tile", type=click.IntRange(0), metavar="PIXELS", help="Decode tile size (0: whole frames).")
+@click.option("--no-extension", is_flag=True, help="Decode chunks independently.")
+@click.option("--i3d", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="I3D TorchScript file (e.g. i3d_torchscript.pt) to also report rFVD.")
+@device_option
+@quiet_option
+@json_option
+def eval_command(videos, ratio, model_spec, steps, seed, max_side, max_frames, tile, no_extension, i3d, device,
+                 quiet, as_json):
+    """Encode and decode VIDEOS with a model; report PSNR, SSIM, bits per pixel and speed."""
+    from .evaluate import evaluate
+    for video in videos:
+        if not video.is_file():
+            raise UsageError(f"input not found: {video}")
+    ref = resolve_model(model_spec, int(ratio))
+    result = evaluate(list(videos), ref, _device(device, quiet), steps, seed, max_side, max_frames, tile,
+                      not no_extension, i3d)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, long side <= {max_side}")
+    click.echo(f"{'video':<34} {'frames':>6} {'size':>9} {'PSNR':>7} {'SSIM':>6} {'bpp':>8} {'enc fps':>8} {'dec fps':>8}")
+    for r in result["videos"]:
+        click.echo(f"{Path(r['video']).name[:34]:<34} {r['frames']:>6} {r['width']:>4}x{r['height']:<4} "
+                   f"{r['psnr']:>7.2f} {r['ssim']:>6.3f} {r['bpp']:>8.4f} {r['encode_fps']:>8.1f} {r['decode_fps']:>8.2f}")
+    a = result["aggregate"]
+    click.echo(f"{'mean':<34} {'':>6} {'':>9} {a['psnr']:>7.2f} {a['ssim']:>6.3f} {a['bpp']:>8.4f} "
+               f"{a['encode_fps']:>8.1f} {a['decode_fps']:>8.2f}")
+    if "rfvd" in a:
+        click.echo(f"rFVD over {a['rfvd_clips']} clips of 16 frames: {a['rfvd']}")
+
+
+@cli.command("models")
+@json_option
+def models_command(as_json):
+    """List the bundled models with ratio, parameters and measured quality (from their model cards)."""
+    rows = []
+    for name, path in bundled_models().items():
+        model = load_model(path)
+        card = path.with_suffix(".json")
+        quality = json.loads(card.read_text()) if card.exists() else {}
+        rows.append({"name": name, "ratio": model.ratio, "architecture": model.config.architecture,
+                     "parameters": count_parameters(model), "file_bytes": path.stat().st_size,
+                     "card": str(path.with_suffix(".md")), **quality})
+    if as_json:
+        click.echo(json.dumps({"models": rows}))
+        return
+    if not rows:
+        click.echo("no bundled models in this install")
+        return
+    click.echo(f"{'model':<22} {'ratio':>5} {'params':>11} {'held-out PSNR':>14} {'SSIM':>6} {'bpp':>8}")
+    for r in rows:
+        click.echo(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {r.get('psnr', float('nan')):>14.2f} "
+                   f"{r.get('ssim', float('nan')):>6.3f} {r.get('bpp', float('nan')):>8.4f}")
 
 
 @cli.command("presets")

@@ -1,0 +1,118 @@
+"""`regen eval`: encode and decode videos with a model and measure them (DESIGN's protocol).
+
+Per video: PSNR per frame on the 0-255 grid in float64 averaged over frames; SSIM per frame
+(RGB channels averaged); bits per pixel from the real `.rgl` bytes; encode and decode frames
+per second. Aggregates average over videos. Sources larger than `max_side` on the long side
+are first downscaled (lossless FFV1 intermediate) and the downscaled frames are the
+reference. rFVD over 16-frame clips when an I3D TorchScript file is given.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .container import RglReader
+from .decoding import ChunkDecoder
+from .fvd import I3DFeatures, frechet_distance
+from .frames import to_model_range
+from .metrics import frame_psnr, frame_ssim
+from .pipeline import decoded_frames, encode_file, model_for_file
+from .video_io import VideoReader, VideoWriter
+from .zoo import ModelRef
+
+FVD_CLIP = 16
+
+
+def _scaled(frame: np.ndarray, max_side: int) -> np.ndarray:
+    h, w = frame.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1:
+        return frame
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float()
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    y = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return y[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None) -> Path:
+    """A lossless copy of `src`, downscaled to `max_side` and cut to `max_frames`."""
+    ref = tmp / "reference.mkv"
+    with VideoReader(src) as reader:
+        frames = reader.frames()
+        first = _scaled(next(frames), max_side)
+        with VideoWriter(ref, first.shape[1], first.shape[0], reader.info.fps) as writer:
+            writer.write(first)
+            for i, frame in enumerate(frames, start=1):
+                if max_frames is not None and i >= max_frames:
+                    break
+                writer.write(_scaled(frame, max_side))
+    return ref
+
+
+def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: int, seed: int, max_side: int,
+                   max_frames: int | None, tile: int | None, extension: bool,
+                   i3d: I3DFeatures | None) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
+    with tempfile.TemporaryDirectory() as tmp:
+        reference = _reference(src, Path(tmp), max_side, max_frames)
+        rgl = Path(tmp) / "x.rgl"
+        t0 = time.perf_counter()
+        encoded = encode_file(reference, rgl, ref_model, device, True, True)
+        encode_s = time.perf_counter() - t0
+        psnr, ssim, decode_s = [], [], 0.0
+        real_clips, fake_clips, real_buf, fake_buf = [], [], [], []
+        with RglReader(rgl) as reader, VideoReader(reference) as source:
+            model = model_for_file(reader.header, str(ref_model.path), device)
+            decoder = ChunkDecoder(model, steps, seed, None if tile is None else (tile // 8 or 1 << 20),
+                                   extension=extension, bf16=device.type == "cuda")
+            frames = decoded_frames(reader, decoder)
+            for original in source.frames():
+                t1 = time.perf_counter()
+                out = next(frames)
+                decode_s += time.perf_counter() - t1
+                psnr.append(min(frame_psnr(out, original), 100.0))
+                ssim.append(frame_ssim(out, original))
+                if i3d is not None:
+                    real_buf.append(original)
+                    fake_buf.append(out)
+                    if len(real_buf) == FVD_CLIP:
+                        real_clips.append(to_model_range(np.stack(real_buf)))
+                        fake_clips.append(to_model_range(np.stack(fake_buf)))
+                        real_buf, fake_buf = [], []
+        size = rgl.stat().st_size
+        h, w = reader.header.height, reader.header.width
+    n = len(psnr)
+    result = {"video": str(src), "frames": n, "width": w, "height": h, "psnr": float(np.mean(psnr)),
+              "ssim": float(np.mean(ssim)), "bytes": size, "bpp": 8 * size / (n * w * h),
+              "encode_fps": n / encode_s, "decode_fps": n / decode_s, "chunks": encoded["chunks"]}
+    features = None
+    if i3d is not None and real_clips:
+        features = (i3d(torch.stack(real_clips)), i3d(torch.stack(fake_clips)))
+    return result, features
+
+
+def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, steps: int = 1, seed: int = 0,
+             max_side: int = 512, max_frames: int | None = None, tile: int | None = None, extension: bool = True,
+             i3d_path: Path | None = None) -> dict:
+    i3d = I3DFeatures(i3d_path, device) if i3d_path else None
+    rows, real, fake = [], [], []
+    for video in videos:
+        row, features = evaluate_video(video, ref_model, device, steps, seed, max_side, max_frames, tile,
+                                       extension, i3d)
+        rows.append(row)
+        if features is not None:
+            real.append(features[0])
+            fake.append(features[1])
+    keys = ("psnr", "ssim", "bpp", "encode_fps", "decode_fps")
+    aggregate = {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    if real:
+        real_all, fake_all = np.concatenate(real), np.concatenate(fake)
+        aggregate["rfvd"] = frechet_distance(real_all, fake_all) if len(real_all) > 1 else None
+        aggregate["rfvd_clips"] = len(real_all)
+    return {"model": ref_model.name, "steps": steps, "seed": seed, "max_side": max_side, "videos": rows,
+            "aggregate": aggregate}
