@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 from tqdm import tqdm
 
 from models import Magvit2, Model, Regen, build_model, count_parameters
@@ -223,6 +225,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     bar = tqdm(total=cfg.steps, initial=start, unit="step", file=sys.stderr, dynamic_ncols=True,
                disable=quiet or not env.main or not sys.stderr.isatty())
     last: dict = {}
+    data_digest = hashlib.sha256()
     t_start = time.time()
     for step in range(start, cfg.steps):
         t0 = time.time()
@@ -235,6 +238,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
         for micro in range(cfg.accumulate):
             td = time.time()
             kind, inputs, targets, times = _micro_batch(cfg, cache, aug, schedule, step, rng, model)
+            data_digest.update(inputs[..., :8, :8].numpy().tobytes())
             data_time += time.time() - td
             gen = torch.Generator(env.device).manual_seed(int(rng.integers(1 << 62)))
             sync = micro == cfg.accumulate - 1 or not isinstance(step_module, nn.parallel.DistributedDataParallel)
@@ -249,8 +253,9 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
             optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         with torch.no_grad():
+            decay = min(cfg.ema, (1 + step) / (10 + step))   # EMA warm-up: early weights fade fast
             for e, p in zip(ema.parameters(), model.parameters()):
-                e.lerp_(p.detach(), 1 - cfg.ema)
+                e.lerp_(p.detach(), 1 - decay)
         elapsed = time.time() - t0
         last = {"step": step + 1, "loss": total, "lr": lr, "kind": kind, "grad_norm": float(grad_norm),
                 "clips_per_s": clips * env.world / elapsed, "data_s": data_time, "step_s": elapsed,
@@ -273,5 +278,19 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     if metrics:
         metrics.close()
     if env.world > 1:
+        _write_rank_summary(out, env, model, data_digest.hexdigest())
         dist.destroy_process_group()
     return last
+
+
+def _write_rank_summary(out: Path, env: Dist, model: Model, data_digest: str) -> None:
+    """`rank-R.json`: digests of this rank's weights and of the data it drew, to check that
+    replicas stay in sync and ranks see different data."""
+    weights = hashlib.sha256()
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True))  # on every rank
+    for name in sorted(state):
+        weights.update(name.encode())
+        weights.update(state[name].float().cpu().numpy().tobytes())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"rank-{env.rank}.json").write_text(json.dumps(
+        {"rank": env.rank, "world": env.world, "weights_sha256": weights.hexdigest(), "data_sha256": data_digest}))
