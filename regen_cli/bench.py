@@ -136,3 +136,74 @@ def boundaries(video, model_spec, ratio, device):
 
 if __name__ == "__main__":
     bench()
+
+
+@bench.command()
+@click.option("--preset", default="regen-tiny-16x", show_default=True)
+@click.option("--data", "data_dir", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--batch", type=int, default=8, show_default=True)
+@click.option("--crop", type=int, default=64, show_default=True)
+@click.option("--steps", type=int, default=10, show_default=True)
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path("~/.cache/regen/frames").expanduser())
+def throughput(preset, data_dir, batch, crop, steps, cache_dir):
+    """Training clips per second and where a step's time goes: data, encoder, decoder, optimiser.
+    Also compares sampling clips from the frame cache with decoding them from the files."""
+    import time
+
+    import av
+
+    from models import Regen, build_model
+
+    from .data import Augment, FrameCache, find_media, sample_clips, step_rng
+
+    torch.manual_seed(0)
+    model = build_model(preset)
+    ratio = model.ratio
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    paths = find_media([data_dir])
+    cache = FrameCache(paths, cache_dir, 256)
+    aug = Augment(crop)
+    times = {"data": 0.0, "encoder": 0.0, "decoder": 0.0, "optimizer": 0.0}
+    frame_times = torch.arange(ratio + 1.0).expand(batch, -1)
+    for step in range(steps + 1):
+        t0 = time.perf_counter()
+        clips = sample_clips(cache, ratio + 1, batch, aug, step_rng(0, step, 0))
+        t1 = time.perf_counter()
+        z_c, z_m = model.encode(clips)
+        (z_c.sum() + z_m.sum()).backward()
+        t2 = time.perf_counter()
+        if isinstance(model, Regen):
+            cond = model.conditioning(z_c.detach(), z_m.detach(), frame_times)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = model.flow.loss(lambda x, t: model.dit(x, t, cond), clips, torch.Generator().manual_seed(step))
+        else:
+            loss = torch.mean((model.decode(z_c.detach(), z_m.detach()) - clips) ** 2)
+        loss.backward()
+        t3 = time.perf_counter()
+        optimizer.step()
+        optimizer.zero_grad()
+        t4 = time.perf_counter()
+        if step:   # the first step warms up
+            for key, dt in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                times[key] += dt
+    total = sum(times.values())
+    pool = [p for p, c in zip(paths, cache.clips) if len(c.frames) > ratio + 1]
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for i in range(batch * steps):
+        path = pool[i % len(pool)]
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            count = stream.frames or 100
+            start = int(rng.integers(0, max(count - ratio - 1, 1)))
+            for j, _frame in enumerate(container.decode(stream)):
+                if j >= start + ratio:
+                    break
+    decode_s = time.perf_counter() - t0
+    click.echo(json.dumps({
+        "preset": preset, "batch": batch, "crop": crop, "threads": torch.get_num_threads(),
+        "clips_per_s": round(batch * steps / total, 2),
+        "share": {k: round(v / total, 3) for k, v in times.items()},
+        "ms_per_step": {k: round(1000 * v / steps, 1) for k, v in times.items()},
+        "data_ms_per_clip": {"frame_cache": round(1000 * times["data"] / (batch * steps), 2),
+                             "decode_from_file": round(1000 * decode_s / (batch * steps), 2)}}, indent=1))
