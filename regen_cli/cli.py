@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -122,6 +123,68 @@ def decode(src, dst, steps, seed, no_extension, tile, crf, model_spec, device, o
     result = pipeline.decode_file(src, dst, model_spec, _device(device, quiet), steps, seed, not no_extension,
                                   tile, crf, overwrite, quiet)
     _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames {result['width']}x{result['height']}")
+
+
+def _decode_options(func):
+    for option in reversed([
+        click.option("--ratio", type=click.Choice(["4", "8", "16", "32"]), default="16", show_default=True,
+                     help="Ratio of the bundled model used when IN is a video."),
+        model_option,
+        click.option("--steps", type=click.IntRange(1, 1000), help="Sampling steps (default: the file's)."),
+        click.option("--seed", type=int, help="Sampling seed (default: the file's)."),
+        click.option("--no-extension", is_flag=True, help="Decode chunks independently."),
+        click.option("--tile", type=click.IntRange(0), metavar="PIXELS", help="Spatial tile size (0: whole frames)."),
+        click.option("--crf", type=click.IntRange(0, 51), default=16, show_default=True),
+        device_option, overwrite_option, quiet_option, json_option]):
+        func = option(func)
+    return func
+
+
+def _fraction(value: str, name: str) -> Fraction:
+    try:
+        result = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise click.BadParameter(f"{value!r} is not a number", param_hint=name) from None
+    if result <= 0:
+        raise click.BadParameter("must be positive", param_hint=name)
+    return result
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--factor", help="Frame-rate multiple, e.g. 2 (any number > 1).")
+@click.option("--fps", help="Target frame rate instead of --factor, e.g. 60 or 60000/1001.")
+@_decode_options
+def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, no_extension, tile, crf, device, overwrite,
+                quiet, as_json):
+    """Decode IN (a video or an .rgl) at a higher frame rate into DST, same duration.
+
+    N source frames give floor((N-1) F) + 1 frames at F times the frame rate."""
+    if (factor is None) == (fps is None):
+        raise click.UsageError("give exactly one of --factor and --fps")
+    result = pipeline.interpolate_file(src, dst, factor and _fraction(factor, "--factor"),
+                                       fps and _fraction(fps, "--fps"), int(ratio), model_spec,
+                                       _device(device, quiet), steps, seed, not no_extension, tile, crf, overwrite, quiet)
+    _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames at {result['fps']} fps")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--future", type=click.IntRange(0), default=0, show_default=True, help="Frames to predict after the end.")
+@click.option("--past", type=click.IntRange(0), default=0, show_default=True, help="Frames to predict before the start.")
+@click.option("--only-new", is_flag=True, help="Write only the predicted frames.")
+@_decode_options
+def extrapolate(src, dst, future, past, only_new, ratio, model_spec, steps, seed, no_extension, tile, crf, device,
+                overwrite, quiet, as_json):
+    """Decode IN (a video or an .rgl) with PAST predicted frames before it and FUTURE after it.
+
+    Beyond the trained horizon (k/4 frames) prediction continues autoregressively: the newest
+    k+1 frames are re-encoded and the next frames predicted from them."""
+    result = pipeline.extrapolate_file(src, dst, future, past, only_new, int(ratio), model_spec,
+                                       _device(device, quiet), steps, seed, not no_extension, tile, crf, overwrite, quiet)
+    _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames")
 
 
 @cli.command(epilog=EXIT_CODES)

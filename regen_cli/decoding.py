@@ -85,11 +85,12 @@ class ChunkDecoder:
         query = torch.tensor(([-1.0] if guided else []) + list(times), dtype=torch.float32)[None].to(self.device)
         out = torch.zeros(3, len(times), 8 * h, 8 * w)
         weight = torch.zeros(8 * h, 8 * w)
-        last_noise = torch.empty(3, 8 * h, 8 * w)
+        frame_noise = torch.empty(len(times), 3, 8 * h, 8 * w) if self.extension else None
         for tile in tiles:
             ys, xs = tile.pixels()
             noise = block_noise(self.seed, index, len(times), tile)
-            last_noise[:, ys, xs] = noise[:, -1]
+            if frame_noise is not None:
+                frame_noise[:, :, ys, xs] = noise.transpose(0, 1)
             hook = None
             if guided:
                 known = self.previous.frame[:, ys, xs].to(self.device)
@@ -110,8 +111,9 @@ class ChunkDecoder:
             out[:, :, ys, xs] += frames.float().cpu() * wgt
             weight[ys, xs] += wgt
         out /= weight
-        self.previous = (_Previous(index, out[:, -1].clone(), last_noise)
-                         if times and times[-1] == self.model.ratio else None)
+        end = [i for i, t in enumerate(times) if t == self.model.ratio]   # the frame just before the next chunk
+        self.previous = (_Previous(index, out[:, end[0]].clone(), frame_noise[end[0]])
+                         if end and frame_noise is not None else None)
         return out
 
     def _decode_magvit2(self, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:
