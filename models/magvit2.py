@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
+from .autoencoder import LatentAutoencoder
 from .baseline_decoder import CausalConvDecoder
 from .config import Magvit2Config
-from .encoder import CausalEncoder
-from .quantize import quantize
 
 
-class Magvit2(nn.Module):
+class Magvit2(LatentAutoencoder):
     """encode: chunk -> (z_c, z_m); decode: latents -> the chunk's k+1 frames (or 1 for an image)."""
 
     def __init__(self, config: Magvit2Config) -> None:
-        super().__init__()
+        super().__init__(config.encoder)
         self.config = config
-        self.encoder = CausalEncoder(config.encoder)
         self.decoder = CausalConvDecoder(config.decoder)
-
-    @property
-    def ratio(self) -> int:
-        return self.config.ratio
-
-    def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> z_c, z_m (B, 8, H/8, W/8) on the 8-bit grid."""
-        z_c, z_m = self.encoder(video)
-        return quantize(z_c), quantize(z_m)
 
     def decode(self, z_c: torch.Tensor, z_m: torch.Tensor) -> torch.Tensor:
         """z_c, z_m (B, 8, h, w) -> (B, 3, k+1, 8h, 8w) in [-1, 1]. The decoder is causal, so

@@ -5,35 +5,23 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
-from torch import nn
 
+from .autoencoder import LatentAutoencoder
 from .conditioning import LatentConditioning
 from .config import RegenConfig
 from .diffusion import RectifiedFlow, StepHook
 from .dit import DiTDecoder
-from .encoder import CausalEncoder
-from .quantize import quantize
 
 
-class Regen(nn.Module):
+class Regen(LatentAutoencoder):
     """encode: chunk -> (z_c, z_m); decode: latents + real frame times -> frames; loss: training."""
 
     def __init__(self, config: RegenConfig) -> None:
-        super().__init__()
+        super().__init__(config.encoder)
         self.config = config
-        self.encoder = CausalEncoder(config.encoder)
         self.conditioning = LatentConditioning(config.conditioning)
         self.dit = DiTDecoder(config.dit)
         self.flow = RectifiedFlow(config.diffusion)
-
-    @property
-    def ratio(self) -> int:
-        return self.config.ratio
-
-    def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> z_c, z_m (B, 8, H/8, W/8) on the 8-bit grid."""
-        z_c, z_m = self.encoder(video)
-        return quantize(z_c), quantize(z_m)
 
     def decode(self, z_c: torch.Tensor, z_m: torch.Tensor, times: torch.Tensor, noise: torch.Tensor,
                steps: int = 1, step_hook: Optional[StepHook] = None) -> torch.Tensor:

@@ -6,6 +6,7 @@ never by the video's length. Outputs are written atomically (see `atomic.py`).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 from fractions import Fraction
@@ -121,12 +122,16 @@ def model_for_file(header: RglHeader, spec: str | None, device: torch.device) ->
     return model
 
 
+def _chunk_latents_of(reader: RglReader, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    latents = from_int8(torch.from_numpy(reader.read_chunk(index).copy()))
+    return latents[0], latents[-1]
+
+
 def decoded_frames(reader: RglReader, decoder: ChunkDecoder) -> Iterator[np.ndarray]:
     """Every frame of the file in order, uint8 (H, W, 3), decoded chunk by chunk."""
     h = reader.header
     for chunk in plan_chunks(h.frames, h.ratio):
-        latents = from_int8(torch.from_numpy(reader.read_chunk(chunk.index).copy()))
-        z_c, z_m = latents[0], latents[-1]
+        z_c, z_m = _chunk_latents_of(reader, chunk.index)
         frames = decoder.decode(chunk.index, z_c, z_m, [float(t) for t in range(chunk.frames)])
         yield from to_uint8(frames[:, :, :h.height, :h.width]).numpy()
 
@@ -198,42 +203,47 @@ def _latents_for(src: Path, ratio: int, spec: str | None, device: torch.device, 
     return rgl, str(ref.path)
 
 
-def _chunk_latents_of(reader: RglReader, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-    latents = from_int8(torch.from_numpy(reader.read_chunk(index).copy()))
-    return latents[0], latents[-1]
+@contextlib.contextmanager
+def _regen_latents(src: Path, dst: Path, ratio: int, spec: str | None, device: torch.device, overwrite: bool,
+                   quiet: bool) -> Iterator[tuple[RglReader, Model]]:
+    """For interpolate/extrapolate: checks the output, encodes a video input to a temporary
+    .rgl (an .rgl input is used as it is), and yields its reader and the REGEN model for it."""
+    from .temporal import require_regen
+    output_format(dst)
+    check_output(dst, overwrite)
+    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=f".{dst.name}.") as tmp:
+        rgl, spec = _latents_for(src, ratio, spec, device, Path(tmp), quiet)
+        with RglReader(rgl) as reader:
+            model = model_for_file(reader.header, spec, device)
+            require_regen(model)
+            yield reader, model
 
 
 def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fraction | None, ratio: int,
                      spec: str | None, device: torch.device, steps: int | None, seed: int | None, extension: bool,
                      tile: int | None, crf: int, overwrite: bool, quiet: bool) -> dict:
     from .chunking import chunk_for_time
-    from .temporal import interpolation_times, require_regen
-    output_format(dst)
-    check_output(dst, overwrite)
-    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=f".{dst.name}.") as tmp:
-        rgl, spec = _latents_for(src, ratio, spec, device, Path(tmp), quiet)
-        with RglReader(rgl) as reader:
-            h = reader.header
-            model = model_for_file(h, spec, device)
-            require_regen(model)
-            source_fps = Fraction(h.fps)
-            factor = factor if factor is not None else fps / source_fps
-            times = interpolation_times(h.frames, factor)
-            decoder = ChunkDecoder(model, steps or h.decode_steps, h.decode_seed if seed is None else seed,
-                                   tile_cells(tile), extension=extension, bf16=device.type == "cuda")
-            by_chunk: dict[int, list[float]] = {}
-            for t in times:
-                index, local = chunk_for_time(float(t), h.ratio, h.chunk_count())
-                by_chunk.setdefault(index, []).append(local)
+    from .temporal import interpolation_times
+    with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model):
+        h = reader.header
+        source_fps = Fraction(h.fps)
+        factor = factor if factor is not None else fps / source_fps
+        times = interpolation_times(h.frames, factor)
+        decoder = ChunkDecoder(model, steps or h.decode_steps, h.decode_seed if seed is None else seed,
+                               tile_cells(tile), extension=extension, bf16=device.type == "cuda")
+        by_chunk: dict[int, list[float]] = {}
+        for t in times:
+            index, local = chunk_for_time(float(t), h.ratio, h.chunk_count())
+            by_chunk.setdefault(index, []).append(local)
 
-            def frames() -> Iterator[np.ndarray]:
-                for index in sorted(by_chunk):
-                    z_c, z_m = _chunk_latents_of(reader, index)
-                    out = decoder.decode(index, z_c, z_m, by_chunk[index])
-                    yield from to_uint8(out[:, :, :h.height, :h.width]).numpy()
+        def frames() -> Iterator[np.ndarray]:
+            for index in sorted(by_chunk):
+                z_c, z_m = _chunk_latents_of(reader, index)
+                out = decoder.decode(index, z_c, z_m, by_chunk[index])
+                yield from to_uint8(out[:, :, :h.height, :h.width]).numpy()
 
-            written = write_video(dst, frames(), h.width, h.height, source_fps * factor, crf, overwrite,
-                                  len(times), quiet)
+        written = write_video(dst, frames(), h.width, h.height, source_fps * factor, crf, overwrite,
+                              len(times), quiet)
     out_fps = source_fps * factor
     return {"input": str(src), "output": str(dst), "source_frames": h.frames, "frames": written,
             "factor": float(factor), "fps": f"{out_fps.numerator}/{out_fps.denominator}"}
@@ -242,58 +252,52 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
 def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: bool, ratio: int, spec: str | None,
                      device: torch.device, steps: int | None, seed: int | None, extension: bool, tile: int | None,
                      crf: int, overwrite: bool, quiet: bool) -> dict:
-    from .temporal import MAX_EXTRAPOLATION, extend, require_regen
+    from .temporal import MAX_EXTRAPOLATION, extend
     if not 0 <= future <= MAX_EXTRAPOLATION or not 0 <= past <= MAX_EXTRAPOLATION or future + past == 0:
         raise UsageError(f"give --future and/or --past between 1 and {MAX_EXTRAPOLATION} frames")
-    output_format(dst)
-    check_output(dst, overwrite)
-    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=f".{dst.name}.") as tmp:
-        rgl, spec = _latents_for(src, ratio, spec, device, Path(tmp), quiet)
-        with RglReader(rgl) as reader:
-            h = reader.header
-            model = model_for_file(h, spec, device)
-            require_regen(model)
-            k = h.ratio
-            steps_, seed_ = steps or h.decode_steps, h.decode_seed if seed is None else seed
-            bf16 = device.type == "cuda"
-            decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16)
-            predictor = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=False, bf16=bf16)
-            chunks = plan_chunks(h.frames, k)
+    with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model):
+        h = reader.header
+        k = h.ratio
+        steps_, seed_ = steps or h.decode_steps, h.decode_seed if seed is None else seed
+        bf16 = device.type == "cuda"
+        decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16)
+        predictor = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=False, bf16=bf16)
+        chunks = plan_chunks(h.frames, k)
 
-            def window(frames: list[torch.Tensor], newest: bool) -> torch.Tensor:
-                clip = torch.stack(frames[-(k + 1):] if newest else frames[:k + 1], dim=1)
-                pad = k + 1 - clip.shape[1]
-                edge = clip[:, -1:] if newest else clip[:, :1]
-                return torch.cat([clip, edge.expand(-1, pad, -1, -1)] if newest else
-                                 [edge.expand(-1, pad, -1, -1), clip], dim=1) if pad else clip
+        def window(frames: list[torch.Tensor], newest: bool) -> torch.Tensor:
+            clip = torch.stack(frames[-(k + 1):] if newest else frames[:k + 1], dim=1)
+            pad = k + 1 - clip.shape[1]
+            edge = clip[:, -1:] if newest else clip[:, :1]
+            return torch.cat([clip, edge.expand(-1, pad, -1, -1)] if newest else
+                             [edge.expand(-1, pad, -1, -1), clip], dim=1) if pad else clip
 
-            def decoded(index: int) -> list[torch.Tensor]:
-                z_c, z_m = _chunk_latents_of(reader, index)
-                out = decoder.decode(index, z_c, z_m, [float(t) for t in range(chunks[index].frames)])
-                return list(out[:, :, :h.height, :h.width].unbind(1))
+        def decoded(index: int) -> list[torch.Tensor]:
+            z_c, z_m = _chunk_latents_of(reader, index)
+            out = decoder.decode(index, z_c, z_m, [float(t) for t in range(chunks[index].frames)])
+            return list(out[:, :, :h.height, :h.width].unbind(1))
 
-            def frames() -> Iterator[np.ndarray]:
-                first = decoded(0)
-                if past:
-                    full = chunks[0].frames == k + 1
-                    before = list(extend(model, window(first, False), past, False, predictor,
-                                         _chunk_latents_of(reader, 0) if full else None))
-                    for frame in reversed(before):
+        def frames() -> Iterator[np.ndarray]:
+            first = decoded(0)
+            if past:
+                full = chunks[0].frames == k + 1
+                before = list(extend(model, window(first, False), past, False, predictor,
+                                     _chunk_latents_of(reader, 0) if full else None))
+                for frame in reversed(before):
+                    yield to_uint8(frame[:, None])[0].numpy()
+            recent = first
+            for index in range(len(chunks)):
+                current = first if index == 0 else decoded(index)
+                if not only_new:
+                    for frame in current:
                         yield to_uint8(frame[:, None])[0].numpy()
-                recent = first
-                for index in range(len(chunks)):
-                    current = first if index == 0 else decoded(index)
-                    if not only_new:
-                        for frame in current:
-                            yield to_uint8(frame[:, None])[0].numpy()
-                    recent = (recent + current)[-(k + 1):] if index else current
-                if future:
-                    full = chunks[-1].frames == k + 1
-                    for frame in extend(model, window(recent, True), future, True, predictor,
-                                        _chunk_latents_of(reader, len(chunks) - 1) if full else None):
-                        yield to_uint8(frame[:, None])[0].numpy()
+                recent = (recent + current)[-(k + 1):] if index else current
+            if future:
+                full = chunks[-1].frames == k + 1
+                for frame in extend(model, window(recent, True), future, True, predictor,
+                                    _chunk_latents_of(reader, len(chunks) - 1) if full else None):
+                    yield to_uint8(frame[:, None])[0].numpy()
 
-            total = past + future + (0 if only_new else h.frames)
-            written = write_video(dst, frames(), h.width, h.height, Fraction(h.fps), crf, overwrite, total, quiet)
+        total = past + future + (0 if only_new else h.frames)
+        written = write_video(dst, frames(), h.width, h.height, Fraction(h.fps), crf, overwrite, total, quiet)
     return {"input": str(src), "output": str(dst), "source_frames": h.frames, "frames": written, "past": past,
             "future": future, "only_new": only_new, "fps": h.fps}

@@ -1,0 +1,98 @@
+"""interpolate / extrapolate: exact frame counts, rates and durations; video and .rgl inputs; multi-chunk."""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+import regen_cli as regen
+from regen_cli.cli import cli
+from regen_cli.video_io import VideoReader
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
+    torch.manual_seed(0)
+    m = regen.build_model("regen-tiny-4x")
+    for p in m.parameters():
+        if p.dim() > 1:
+            p.data.normal_(0, 0.05)
+    regen.save_model(m, path)
+    return path
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def probe(path):
+    with VideoReader(path) as r:
+        return r.info, sum(1 for _ in r.frames())
+
+
+@pytest.mark.parametrize("factor", ["2", "3"])
+def test_interpolate_video_input_multi_chunk(tmp_path, model, factor):
+    src = DATA / "balle-vp9.avi"                  # 12 frames: chunks of 5, 5, 2
+    source, n = probe(src)
+    out = tmp_path / "i.mp4"
+    report = run("interpolate", src, out, "--factor", factor, "--ratio", 4, "--model", model, "--json", "-q")
+    info, frames = probe(out)
+    f = int(factor)
+    assert frames == report["frames"] == (n - 1) * f + 1
+    assert abs(float(info.fps) / (float(source.fps) * f) - 1) < 1e-4
+    assert abs((frames - 1) / float(info.fps) - (n - 1) / float(source.fps)) < 1e-3   # same span of time
+
+
+def test_interpolate_rgl_input_to_target_fps(tmp_path, model):
+    rgl = tmp_path / "x.rgl"
+    CliRunner().invoke(cli, ["encode", str(DATA / "magnet-theora.ogv"), str(rgl), "--ratio", "4", "--model", str(model), "-q"])
+    out = tmp_path / "i.mkv"
+    report = run("interpolate", rgl, out, "--fps", "50", "--model", model, "--json", "-q")
+    info, frames = probe(out)
+    assert float(info.fps) == pytest.approx(50) and frames == (34 - 1) * 2 + 1 == report["frames"]
+
+
+def test_interpolate_refuses_bad_factors(tmp_path, model):
+    for args in (["--factor", "1"], ["--factor", "x"], [], ["--factor", "2", "--fps", "50"]):
+        result = CliRunner().invoke(cli, ["interpolate", str(DATA / "balle-vp9.avi"), str(tmp_path / "o.mp4"),
+                                          "--model", str(model), "--ratio", "4", *args])
+        assert result.exit_code == 2 and result.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+@pytest.mark.parametrize("future,past,only_new", [(3, 0, False), (7, 2, False), (11, 6, True)])
+def test_extrapolate_counts(tmp_path, model, future, past, only_new):
+    src = DATA / "balle-vp9.avi"
+    source, n = probe(src)
+    out = tmp_path / "e.mkv"
+    args = ["extrapolate", src, out, "--future", future, "--past", past, "--ratio", 4, "--model", model, "--json", "-q"]
+    report = run(*args, *(["--only-new"] if only_new else []))
+    info, frames = probe(out)
+    assert frames == report["frames"] == future + past + (0 if only_new else n)
+    assert info.fps == source.fps or abs(float(info.fps) / float(source.fps) - 1) < 1e-4
+
+
+def test_extrapolate_on_long_clip_and_baseline_refused(tmp_path, model):
+    report = run("extrapolate", DATA / "long-1200.mp4", tmp_path / "e.mp4", "--future", 8, "--ratio", 4,
+                 "--model", model, "--json", "-q")
+    assert report["frames"] == 1208
+    baseline = tmp_path / "b.safetensors"
+    regen.save_model(regen.build_model("magvit2-tiny-4x"), baseline)
+    result = CliRunner().invoke(cli, ["extrapolate", str(DATA / "balle-vp9.avi"), str(tmp_path / "b.mp4"),
+                                      "--future", "2", "--ratio", "4", "--model", str(baseline)])
+    assert result.exit_code == 2 and "REGEN model" in result.stderr
+
+
+def test_python_api_equivalents(model):
+    m = regen.load_model(model)
+    latents = regen.encode(m, torch.rand(3, 12, 24, 40) * 2 - 1)
+    assert regen.interpolate(m, latents, 2).shape == (3, 23, 24, 40)
+    before, video, after = regen.extrapolate(m, latents, future=6, past=3)
+    assert before.shape[1] == 3 and video.shape[1] == 12 and after.shape[1] == 6
