@@ -61,9 +61,13 @@ def bench() -> None:
 @click.option("--model", "model_spec", required=True)
 @click.option("--ratio", type=int, default=16)
 @click.option("--frames", type=int, default=120, help="Frames of the short input; the long one has 10x.")
-def memory(video, model_spec, ratio, frames):
+@click.option("--side", type=int, default=0, help="Downscale VIDEO so its long side is this (0: native).")
+def memory(video, model_spec, ratio, frames, side):
     """Peak RSS of encode and decode for FRAMES and 10 x FRAMES frames of VIDEO (looped if short)."""
+    from .evaluate import _scaled
     source = read_all(video)
+    if side:
+        source = np.stack([_scaled(f, side) for f in source])
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, count in (("short", frames), ("long", 10 * frames)):
@@ -74,7 +78,8 @@ def memory(video, model_spec, ratio, frames):
             rgl, out = Path(tmp) / f"{name}.rgl", Path(tmp) / f"{name}.out.mkv"
             enc = _peak_rss_mb(["encode", str(clip), str(rgl), "--ratio", str(ratio), "--model", model_spec, "-q"])
             dec = _peak_rss_mb(["decode", str(rgl), str(out), "--model", model_spec, "-q"])
-            results[name] = {"frames": count, "encode_peak_mb": round(enc, 1), "decode_peak_mb": round(dec, 1)}
+            results[name] = {"frames": count, "size": f"{source.shape[2]}x{source.shape[1]}",
+                             "encode_peak_mb": round(enc, 1), "decode_peak_mb": round(dec, 1)}
     results["long_over_short"] = {k: round(results["long"][k] / results["short"][k], 3)
                                   for k in ("encode_peak_mb", "decode_peak_mb")}
     click.echo(json.dumps(results, indent=1))
