@@ -146,3 +146,26 @@ def test_sigkill_leaves_no_partial_output(tmp_path, model):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not out.exists()
+
+
+def test_every_truncation_and_bit_flip_exits_3_through_the_cli(tmp_path, model):
+    small = tmp_path / "small.rgl"
+    src = tmp_path / "small.mkv"
+    with av.open(str(DATA / "long-1200.mp4")) as c, video_io.VideoWriter(src, 48, 32, 25) as w:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i == 7:
+                break
+            w.write(frame.to_ndarray(format="rgb24"))
+    assert invoke("encode", src, small, "--ratio", 4, "--model", model, "-q").exit_code == 0
+    data = small.read_bytes()
+    bad = tmp_path / "bad.rgl"
+    for cut in range(len(data)):
+        bad.write_bytes(data[:cut])
+        result = invoke("verify", bad)
+        assert result.exit_code == 3 and "Traceback" not in result.output, (cut, result.stderr)
+    rng = np.random.default_rng(1)
+    for pos, bit in zip(rng.integers(0, len(data), 300).tolist(), rng.integers(0, 8, 300).tolist()):
+        flipped = bytearray(data)
+        flipped[pos] ^= 1 << bit
+        bad.write_bytes(bytes(flipped))
+        assert invoke("verify", bad).exit_code == 3, pos
