@@ -279,9 +279,6 @@ class RglReader:
             raise self._fail(f"chunk {index} payload has the wrong size")
         return np.frombuffer(raw, dtype=np.int8).reshape(frames, channels, lh, lw)
 
-    def payload_bytes(self) -> int:
-        return self.offsets[-1] - PREAMBLE.size
-
     def close(self) -> None:
         self.file.close()
 
