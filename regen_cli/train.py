@@ -187,13 +187,15 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     model.to(env.device)
     if isinstance(model, Regen):
         model.dit.checkpoint_blocks = cfg.checkpoint_activations
+    ema = copy.deepcopy(model).requires_grad_(False)   # before sharding: FSDP modules cannot be copied
     if cfg.fsdp:
-        from torch.distributed.fsdp import fully_shard
-        if isinstance(model, Regen):
-            for block in model.dit.blocks:
-                fully_shard(block)
-        fully_shard(model)
-    ema = copy.deepcopy(model).requires_grad_(False)
+        from torch.distributed.fsdp import fully_shard, register_fsdp_forward_method
+        for module in (model, ema):                     # the EMA is sharded exactly like the weights
+            if isinstance(module, Regen):
+                for block in module.dit.blocks:
+                    fully_shard(block)
+            fully_shard(module)
+        register_fsdp_forward_method(model, "loss")     # training calls loss(), not forward()
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (decay if p.dim() >= 2 else no_decay).append(p)

@@ -65,8 +65,9 @@ def test_training_learns_and_resumes_exactly_after_sigkill(tmp_path):
         assert last_per_step[step]["loss"] == pytest.approx(ref_loss[step], rel=1e-5, abs=1e-7), step
 
 
-def test_torchrun_two_cpu_ranks_stay_in_sync_on_different_data(tmp_path):
-    args = train_args(tmp_path, "ddp", 6, 3)
+@pytest.mark.parametrize("sharding", [[], ["--fsdp"]], ids=["ddp", "fsdp"])
+def test_torchrun_two_cpu_ranks_stay_in_sync_on_different_data(tmp_path, sharding):
+    args = train_args(tmp_path, "ddp", 6, 3) + sharding
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                            "-m", "regen_cli", *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
