@@ -139,10 +139,6 @@ def boundaries(video, model_spec, ratio, device):
     click.echo(json.dumps(result, indent=1))
 
 
-if __name__ == "__main__":
-    bench()
-
-
 @bench.command()
 @click.option("--preset", default="regen-tiny-16x", show_default=True)
 @click.option("--data", "data_dir", type=click.Path(exists=True, path_type=Path), required=True)
@@ -212,3 +208,7 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
         "ms_per_step": {k: round(1000 * v / steps, 1) for k, v in times.items()},
         "data_ms_per_clip": {"frame_cache": round(1000 * times["data"] / (batch * steps), 2),
                              "decode_from_file": round(1000 * decode_s / (batch * steps), 2)}}, indent=1))
+
+
+if __name__ == "__main__":
+    bench()
