@@ -68,7 +68,7 @@ def test_training_learns_and_resumes_exactly_after_sigkill(tmp_path):
 @pytest.mark.parametrize("sharding", [[], ["--fsdp"]], ids=["ddp", "fsdp"])
 def test_torchrun_two_cpu_ranks_stay_in_sync_on_different_data(tmp_path, sharding):
     args = train_args(tmp_path, "ddp", 6, 3) + sharding
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                            "-m", "regen_cli", *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
