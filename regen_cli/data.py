@@ -17,6 +17,8 @@ a clip.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +66,12 @@ def cache_frames(path: Path, cache_dir: Path, side: int) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with VideoReader(path) as reader:
         frames = [_resized(f, side) for f in reader.frames()]
-    tmp = target.with_suffix(".tmp.npy")
-    np.save(tmp, np.stack(frames))
-    tmp.replace(target)
+    # a file unique to this process, renamed into place: ranks that build the same entry at
+    # once each write their own copy and the (identical) last one wins
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{target.stem}.", suffix=".npy")
+    with os.fdopen(fd, "wb") as f:
+        np.save(f, np.stack(frames))
+    os.replace(tmp, target)
     return target
 
 
