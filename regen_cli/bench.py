@@ -64,10 +64,10 @@ def bench() -> None:
 @click.option("--side", type=int, default=0, help="Downscale VIDEO so its long side is this (0: native).")
 def memory(video, model_spec, ratio, frames, side):
     """Peak RSS of encode and decode for FRAMES and 10 x FRAMES frames of VIDEO (looped if short)."""
-    from .evaluate import _scaled
+    from .frames import downscale
     source = read_all(video)
     if side:
-        source = np.stack([_scaled(f, side) for f in source])
+        source = np.stack([downscale(f, side / max(f.shape[:2])) for f in source])
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, count in (("short", frames), ("long", 10 * frames)):

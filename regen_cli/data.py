@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .frames import downscale
 from .video_io import VideoReader
 
 VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".ogv", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
@@ -45,17 +46,6 @@ def find_media(paths: list[Path]) -> list[Path]:
     return sorted(set(found))
 
 
-def _resized(frame: np.ndarray, side: int) -> np.ndarray:
-    h, w = frame.shape[:2]
-    scale = side / min(h, w)
-    if scale >= 1:
-        return frame
-    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float()
-    y = F.interpolate(x, size=(round(h * scale), round(w * scale)), mode="bilinear", antialias=True,
-                      align_corners=False)
-    return y[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
-
-
 def cache_frames(path: Path, cache_dir: Path, side: int) -> Path:
     """Decodes `path` once into `cache_dir`; returns the .npy file of uint8 (T, H, W, 3) frames."""
     stat = path.stat()
@@ -65,7 +55,7 @@ def cache_frames(path: Path, cache_dir: Path, side: int) -> Path:
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     with VideoReader(path) as reader:
-        frames = [_resized(f, side) for f in reader.frames()]
+        frames = [downscale(f, side / min(f.shape[:2])) for f in reader.frames()]
     # a file unique to this process, renamed into place: ranks that build the same entry at
     # once each write their own copy and the (identical) last one wins
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{target.stem}.", suffix=".npy")

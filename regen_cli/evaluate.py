@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .container import RglReader
 from .decoding import ChunkDecoder
 from .fvd import I3DFeatures, frechet_distance
-from .frames import to_model_range
+from .frames import downscale, to_model_range
 from .metrics import frame_psnr, frame_ssim
 from .pipeline import decoded_frames, encode_file, model_for_file
 from .video_io import VideoReader, VideoWriter
@@ -29,15 +28,8 @@ from .zoo import ModelRef
 FVD_CLIP = 16
 
 
-def _scaled(frame: np.ndarray, max_side: int) -> np.ndarray:
-    h, w = frame.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1:
-        return frame
-    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float()
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    y = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
-    return y[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+def _fit(frame: np.ndarray, max_side: int) -> np.ndarray:
+    return downscale(frame, max_side / max(frame.shape[:2]))
 
 
 def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None) -> Path:
@@ -45,13 +37,13 @@ def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None) -> P
     ref = tmp / "reference.mkv"
     with VideoReader(src) as reader:
         frames = reader.frames()
-        first = _scaled(next(frames), max_side)
+        first = _fit(next(frames), max_side)
         with VideoWriter(ref, first.shape[1], first.shape[0], reader.info.fps) as writer:
             writer.write(first)
             for i, frame in enumerate(frames, start=1):
                 if max_frames is not None and i >= max_frames:
                     break
-                writer.write(_scaled(frame, max_side))
+                writer.write(_fit(frame, max_side))
     return ref
 
 
