@@ -32,14 +32,13 @@ MAX_CUDA_TILE = 64   # latent cells (512 px)
 MAGVIT_MARGIN = 4    # latent cells of context around a conv-decoder tile
 
 
-def auto_tile(model: Model, device: torch.device, frames: int) -> int:
+def auto_tile(model: Regen, device: torch.device, frames: int) -> int:
     """Tile side in latent cells from the device: 256 px on CPU; on CUDA the largest tile up
     to 512 px whose estimated DiT activations fit in half of the free memory."""
     if device.type != "cuda":
         return CPU_TILE
     free, _ = torch.cuda.mem_get_info(device)
-    width = model.config.dit.width if isinstance(model, Regen) else 512
-    bytes_per_token = 2 * 16 * width        # bf16, ~16 live activations of width D per token
+    bytes_per_token = 2 * 16 * model.config.dit.width        # bf16, ~16 live activations of width D per token
     cells = int((0.5 * free / bytes_per_token / max(frames, 1)) ** 0.5)
     return max(8, min(MAX_CUDA_TILE, cells))
 
@@ -85,12 +84,14 @@ class ChunkDecoder:
         query = torch.tensor(([-1.0] if guided else []) + list(times), dtype=torch.float32)[None].to(self.device)
         out = torch.zeros(3, len(times), 8 * h, 8 * w)
         weight = torch.zeros(8 * h, 8 * w)
-        frame_noise = torch.empty(len(times), 3, 8 * h, 8 * w) if self.extension else None
+        # the frame at time k is the one the next chunk is guided by: keep its noise
+        end = times.index(self.model.ratio) if self.extension and self.model.ratio in times else None
+        end_noise = torch.empty(3, 8 * h, 8 * w) if end is not None else None
         for tile in tiles:
             ys, xs = tile.pixels()
             noise = block_noise(self.seed, index, len(times), tile)
-            if frame_noise is not None:
-                frame_noise[:, :, ys, xs] = noise.transpose(0, 1)
+            if end_noise is not None:
+                end_noise[:, ys, xs] = noise[:, end]
             hook = None
             if guided:
                 known = self.previous.frame[:, ys, xs].to(self.device)
@@ -111,9 +112,7 @@ class ChunkDecoder:
             out[:, :, ys, xs] += frames.float().cpu() * wgt
             weight[ys, xs] += wgt
         out /= weight
-        end = [i for i, t in enumerate(times) if t == self.model.ratio]   # the frame just before the next chunk
-        self.previous = (_Previous(index, out[:, end[0]].clone(), frame_noise[end[0]])
-                         if end and frame_noise is not None else None)
+        self.previous = _Previous(index, out[:, end].clone(), end_noise) if end is not None else None
         return out
 
     def _decode_magvit2(self, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:

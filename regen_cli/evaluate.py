@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .api import tile_cells
 from .container import RglReader
 from .decoding import ChunkDecoder
 from .fvd import I3DFeatures, frechet_distance
@@ -60,7 +61,7 @@ def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: 
         real_clips, fake_clips, real_buf, fake_buf = [], [], [], []
         with RglReader(rgl) as reader, VideoReader(reference) as source:
             model = model_for_file(reader.header, str(ref_model.path), device)
-            decoder = ChunkDecoder(model, steps, seed, None if tile is None else (tile // 8 or 1 << 20),
+            decoder = ChunkDecoder(model, steps, seed, tile_cells(tile),
                                    extension=extension, bf16=device.type == "cuda")
             frames = decoded_frames(reader, decoder)
             for original in source.frames():
