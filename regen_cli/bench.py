@@ -1,4 +1,4 @@
-"""Benchmarks that print numbers: `python -m regen_cli.bench {memory,seams,boundaries} ...`.
+"""Benchmarks that print numbers: `python -m regen_cli.bench {memory,seams,boundaries,throughput,temporal} ...`.
 
 - memory: peak resident memory of `regen encode` and `regen decode` on a short input and
   one 10x longer, each in its own child process, measured in one run.
@@ -6,6 +6,9 @@
 - boundaries: the jump at chunk boundaries with and without latent extension: mean
   absolute frame-to-frame difference across chunk boundaries and inside chunks, each
   divided by the same quantity on the source video.
+- throughput: training clips per second and where a step's time goes.
+- temporal: interpolation and extrapolation quality against their baselines (issue 7's
+  protocol, `temporal_quality.py`).
 """
 
 from __future__ import annotations
@@ -208,6 +211,37 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
         "ms_per_step": {k: round(1000 * v / steps, 1) for k, v in times.items()},
         "data_ms_per_clip": {"frame_cache": round(1000 * times["data"] / (batch * steps), 2),
                              "decode_from_file": round(1000 * decode_s / (batch * steps), 2)}}, indent=1))
+
+
+@bench.command()
+@click.argument("videos", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--model", "model_spec", default=None, help="Model name or file (default: the bundled one for --ratio).")
+@click.option("--ratio", type=int, default=4, show_default=True)
+@click.option("--side", type=int, default=256, show_default=True, help="Downscale so the long side is at most this.")
+@click.option("--frames", type=int, default=41, show_default=True, help="Frames used from the start of each video.")
+@click.option("--horizon", type=int, default=8, show_default=True, help="Frames extrapolated each way.")
+def temporal(videos, model_spec, ratio, side, frames, horizon):
+    """Interpolation (x2 from every other frame) and extrapolation (last/first HORIZON frames held
+    out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
+    from .checkpoints import load_model
+    from .frames import downscale
+    from .temporal_quality import extrapolation_quality, interpolation_quality
+    ref = resolve_model(model_spec, ratio)
+    model = load_model(ref.path).eval()
+    rows = []
+    for video in videos:
+        source = read_all(video)[:frames]
+        source = np.stack([downscale(f, side / max(f.shape[:2])) for f in source])
+        with torch.no_grad():
+            rows.append({"video": str(video), "frames": len(source), "size": f"{source.shape[2]}x{source.shape[1]}",
+                         "interpolation": interpolation_quality(model, source),
+                         "extrapolation": extrapolation_quality(model, source, horizon)})
+    summary = {"interpolation": {k: float(np.mean([r["interpolation"][k] for r in rows]))
+                                 for k in ("interpolated", "decode_then_average", "lossless_average")},
+               "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows], axis=0).round(2).tolist()
+                                     for k in ("predicted", "copy_nearest_decoded")}
+                                 for d in ("forward", "backward")}}
+    click.echo(json.dumps({"model": ref.name, "clips": rows, "mean": summary}, indent=1))
 
 
 if __name__ == "__main__":

@@ -71,3 +71,14 @@ def make_targets(kind: str, clips: torch.Tensor, ratio: int,
     targets = clips[:, :, torch.from_numpy(index)]
     times = torch.tensor(times, dtype=torch.float32).expand(clips.shape[0], -1).contiguous()
     return inputs.contiguous(), targets.contiguous(), times
+
+
+def subsample_targets(targets: torch.Tensor, times: torch.Tensor, count: int,
+                      rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random subset of `count` target frames (B, 3, count, H, W) and their times (B, count),
+    in time order; unchanged when there are no more than `count`. REGEN's decoder is
+    conditioned per frame on its time, so this is an unbiased, cheaper estimate of the loss."""
+    if targets.shape[2] <= count:
+        return targets, times
+    keep = torch.from_numpy(np.sort(rng.choice(targets.shape[2], count, replace=False)))
+    return targets[:, :, keep].contiguous(), times[:, keep].contiguous()

@@ -37,7 +37,7 @@ from .checkpoints import load_model
 from .data import Augment, FrameCache, find_media, sample_clips, sample_images, step_rng
 from .frames import to_model_range, to_uint8
 from .metrics import video_psnr, video_ssim
-from .targets import TargetSchedule, make_targets, source_length
+from .targets import TargetSchedule, make_targets, source_length, subsample_targets
 from .train_state import STATE_FILE, load_train_state, save_train_state
 
 
@@ -50,11 +50,14 @@ class TrainConfig:
     size: str = "small"                   # preset size: tiny, small, paper
     decoder: str = "regen"                # regen, or magvit2 for the baseline
     init: str = ""                        # warm start: model file whose matching tensors are copied
+    init_only: str = ""                   # with --init: copy only tensors whose names start with this (e.g. encoder.)
     steps: int = 10000
     batch: int = 8                        # video clips per rank per micro-step
     image_batch: int = 16                 # images per rank in an image micro-step
     image_ratio: float = 0.2              # share of micro-steps that are image batches
     accumulate: int = 1                   # micro-steps per optimiser step
+    target_frames: int = 0                # REGEN: frames decoded per clip, a random subset of the targets (0 = all)
+    time_limit: float = 0.0               # minutes of training after which to checkpoint and stop (0 = none)
     crop: int = 64                        # training crop side (pixels)
     min_scale: float = 0.5
     cache_dir: str = "~/.cache/regen/frames"
@@ -127,11 +130,13 @@ def setup_distributed() -> Dist:
     return Dist(dist.get_rank(), dist.get_world_size(), torch.device(f"cuda:{local}" if cuda else "cpu"))
 
 
-def warm_start(model: Model, path: str) -> int:
-    """Copies every tensor of the model file at `path` whose name and shape match; returns how many."""
+def warm_start(model: Model, path: str, only: str = "") -> int:
+    """Copies every tensor of the model file at `path` whose name and shape match (and whose
+    name starts with `only`); returns how many."""
     source = load_model(path).state_dict()
     own = model.state_dict()
-    matched = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+    matched = {k: v for k, v in source.items()
+               if k.startswith(only) and k in own and own[k].shape == v.shape}
     model.load_state_dict(matched, strict=False)
     return len(matched)
 
@@ -172,7 +177,10 @@ def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: Ta
         return "image", images, images, torch.zeros(cfg.image_batch, 1)
     kind = schedule.choose(step, rng) if isinstance(model, Regen) else "reconstruction"
     clips = sample_clips(cache, source_length(kind, cfg.ratio), cfg.batch, aug, rng)
-    return (kind, *make_targets(kind, clips, cfg.ratio, rng))
+    inputs, targets, times = make_targets(kind, clips, cfg.ratio, rng)
+    if isinstance(model, Regen) and cfg.target_frames:
+        targets, times = subsample_targets(targets, times, cfg.target_frames, rng)
+    return kind, inputs, targets, times
 
 
 def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
@@ -181,7 +189,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.preset)
     if cfg.init:
-        copied = warm_start(model, cfg.init)
+        copied = warm_start(model, cfg.init, cfg.init_only)
         if env.main and not quiet:
             print(f"warm start: {copied} tensors from {cfg.init}", file=sys.stderr)
     model.to(env.device)
@@ -267,7 +275,8 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
             metrics.flush()
         bar.set_postfix(loss=f"{total:.4f}", kind=kind[:6])
         bar.update(1)
-        if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
+        out_of_time = _out_of_time(cfg, t_start, env)
+        if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps or out_of_time:
             save_train_state(out, step + 1, model, ema, optimizer, cfg.to_json(), env.main)
             if env.main and val_clips and not cfg.fsdp:  # FSDP forwards are collective: validate with `regen eval`
                 scores = {"step": step + 1, **validate(ema, val_clips)}
@@ -276,6 +285,8 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
                 last.update(scores)
                 if not quiet:
                     bar.write(f"step {step + 1}: val PSNR {scores['val_psnr']:.2f} dB, SSIM {scores['val_ssim']:.4f}")
+        if out_of_time:
+            break
     bar.close()
     if metrics:
         metrics.close()
@@ -283,6 +294,16 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
         _write_rank_summary(out, env, model, data_digest.hexdigest())
         dist.destroy_process_group()
     return last
+
+
+def _out_of_time(cfg: TrainConfig, t_start: float, env: Dist) -> bool:
+    """Whether the --time-limit is spent; rank 0's clock decides for every rank."""
+    if cfg.time_limit <= 0:
+        return False
+    flag = torch.tensor([float(time.time() - t_start > cfg.time_limit * 60)], device=env.device)
+    if env.world > 1:
+        dist.broadcast(flag, src=0)
+    return bool(flag.item())
 
 
 def _write_rank_summary(out: Path, env: Dist, model: Model, data_digest: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from regen_cli.targets import TargetSchedule, make_targets, source_length
+from regen_cli.targets import TargetSchedule, make_targets, source_length, subsample_targets
 from regen_cli.train import TrainConfig, learning_rate
 
 DATA = Path(__file__).parent / "data"
@@ -94,6 +94,28 @@ def test_targets_and_schedule():
         torch.testing.assert_close(targets[0, 0, :, 0, 0], first + times[0] * step)
     _, _, times = make_targets("extrapolation", torch.zeros(1, 3, source_length("extrapolation", 8), 4, 4), 8, rng)
     assert times.min() < 0 and times.max() > 8
+    # a subset of the targets keeps each frame with its own time
+    clips = torch.arange(33, dtype=torch.float32).view(1, 1, 33, 1, 1).expand(2, 3, -1, 4, 4)
+    inputs, targets, times = make_targets("interpolation", clips, 16, rng)
+    sub, sub_times = subsample_targets(targets, times, 5, rng)
+    assert sub.shape[2] == sub_times.shape[1] == 5 and bool((sub_times[0].diff() > 0).all())
+    torch.testing.assert_close(sub[0, 0, :, 0, 0], sub_times[0] * 2)
+
+
+def test_time_limit_stops_with_a_checkpoint_and_warm_start_can_copy_only_the_encoder(tmp_path):
+    args = train_args(tmp_path, "run", 100000, 100000) + ["--time-limit", "0.05", "--target-frames", "2"]
+    proc = regen(*args)
+    assert proc.wait(timeout=240) == 0, proc.stderr.read()
+    steps = [m for m in metrics(tmp_path / "run") if "loss" in m]
+    assert 0 < len(steps) < 100000 and (tmp_path / "run" / "model.safetensors").exists()
+    from models import build_model
+    from regen_cli.train import warm_start
+    fresh = build_model("regen-tiny-4x")
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    copied = warm_start(fresh, str(tmp_path / "run" / "model.safetensors"), only="encoder.")
+    after = fresh.state_dict()
+    changed = {k for k in after if not torch.equal(after[k], before[k])}
+    assert copied > 0 and changed and all(k.startswith("encoder.") for k in changed)
 
 
 def test_learning_rate_schedule():

@@ -1,0 +1,48 @@
+"""Issue 7's measurement protocol (`temporal_quality`) computes what it says, against independent numpy."""
+
+import numpy as np
+import torch
+
+import regen_cli as regen
+from regen_cli.frames import to_model_range, to_uint8
+from regen_cli.metrics import frame_psnr
+from regen_cli.temporal_quality import extrapolation_quality, interpolation_quality
+
+from .conftest import read_clip
+
+
+def _model():
+    torch.manual_seed(0)
+    return regen.build_model("regen-tiny-4x").eval()
+
+
+def _mean_psnr(a, b):
+    return float(np.mean([frame_psnr(x, y) for x, y in zip(a, b)]))
+
+
+def test_interpolation_protocol_matches_independent_computation():
+    frames = to_uint8(read_clip("realshort.mp4", 12, 48, 32)).numpy()   # even: the last frame is dropped
+    model = _model()
+    with torch.no_grad():
+        result = interpolation_quality(model, frames)
+        kept, dropped = frames[0:11:2], frames[1:11:2]
+        decoded = to_uint8(regen.decode(model, regen.encode(model, to_model_range(kept)))).numpy()
+    assert result["dropped_frames"] == 5
+    average = lambda a, b: ((a.astype(int) + b + 1) // 2).astype(np.uint8)   # noqa: E731
+    assert abs(result["lossless_average"] - _mean_psnr(average(kept[:-1], kept[1:]), dropped)) < 1e-9
+    assert abs(result["decode_then_average"] - _mean_psnr(average(decoded[:-1], decoded[1:]), dropped)) < 1e-9
+    assert abs(result["decoded_kept_frames"] - _mean_psnr(decoded, kept)) < 1e-9
+    assert 5 < result["interpolated"] < 60
+
+
+def test_extrapolation_protocol_scores_every_distance_against_the_right_frames():
+    frames = to_uint8(read_clip("realshort.mp4", 14, 48, 32)).numpy()
+    model = _model()
+    with torch.no_grad():
+        result = extrapolation_quality(model, frames, horizon=4)
+        decoded_front = to_uint8(regen.decode(model, regen.encode(model, to_model_range(frames[4:])))).numpy()
+    for direction in ("forward", "backward"):
+        assert len(result[direction]["predicted"]) == len(result[direction]["copy_nearest_decoded"]) == 4
+    # backward: distance d compares the first decoded frame with original frame 4 - d
+    expected = [frame_psnr(decoded_front[0], frames[4 - d]) for d in range(1, 5)]
+    assert np.allclose(result["backward"]["copy_nearest_decoded"], expected)
