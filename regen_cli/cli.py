@@ -219,6 +219,9 @@ def verify(src, quiet, as_json):
 @click.option("--max-side", type=click.IntRange(8), default=512, show_default=True,
               help="Downscale sources whose long side is larger (the reference is the downscaled video).")
 @click.option("--max-frames", type=click.IntRange(1), help="Evaluate only the first frames of each video.")
+@click.option("--crop", type=click.IntRange(8), metavar="PIXELS",
+              help="Centre-crop the (downscaled) frames to a square of this side, e.g. to measure quality at "
+                   "the training crop size and at 2x and 4x that.")
 @click.option("--tile", type=click.IntRange(0), metavar="PIXELS", help="Decode tile size (0: whole frames).")
 @click.option("--no-extension", is_flag=True, help="Decode chunks independently.")
 @click.option("--i3d", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -226,8 +229,8 @@ def verify(src, quiet, as_json):
 @device_option
 @quiet_option
 @json_option
-def eval_command(videos, ratio, model_spec, steps, seed, max_side, max_frames, tile, no_extension, i3d, device,
-                 quiet, as_json):
+def eval_command(videos, ratio, model_spec, steps, seed, max_side, max_frames, crop, tile, no_extension, i3d,
+                 device, quiet, as_json):
     """Encode and decode VIDEOS with a model; report PSNR, SSIM, bits per pixel and speed."""
     from .evaluate import evaluate
     for video in videos:
@@ -235,11 +238,12 @@ def eval_command(videos, ratio, model_spec, steps, seed, max_side, max_frames, t
             raise UsageError(f"input not found: {video}")
     ref = resolve_model(model_spec, int(ratio))
     result = evaluate(list(videos), ref, _device(device, quiet), steps, seed, max_side, max_frames, tile,
-                      not no_extension, i3d)
+                      not no_extension, i3d, crop)
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, long side <= {max_side}")
+    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, long side <= {max_side}"
+               + (f", centre crop {crop}x{crop}" if crop else ""))
     click.echo(f"{'video':<34} {'frames':>6} {'size':>9} {'PSNR':>7} {'SSIM':>6} {'bpp':>8} {'enc fps':>8} {'dec fps':>8}")
     for r in result["videos"]:
         click.echo(f"{Path(r['video']).name[:34]:<34} {r['frames']:>6} {r['width']:>4}x{r['height']:<4} "

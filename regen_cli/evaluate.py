@@ -29,30 +29,36 @@ from .zoo import ModelRef
 FVD_CLIP = 16
 
 
-def _fit(frame: np.ndarray, max_side: int) -> np.ndarray:
-    return downscale(frame, max_side / max(frame.shape[:2]))
+def _fit(frame: np.ndarray, max_side: int, crop: int | None) -> np.ndarray:
+    frame = downscale(frame, max_side / max(frame.shape[:2]))
+    if crop:
+        h, w = frame.shape[:2]
+        y, x = max(0, (h - crop) // 2), max(0, (w - crop) // 2)
+        frame = frame[y:y + crop, x:x + crop]
+    return frame
 
 
-def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None) -> Path:
-    """A lossless copy of `src`, downscaled to `max_side` and cut to `max_frames`."""
+def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop: int | None) -> Path:
+    """A lossless copy of `src`, downscaled to `max_side`, centre-cropped to `crop` (a square
+    side, or the whole frame where smaller) and cut to `max_frames`."""
     ref = tmp / "reference.mkv"
     with VideoReader(src) as reader:
         frames = reader.frames()
-        first = _fit(next(frames), max_side)
+        first = _fit(next(frames), max_side, crop)
         with VideoWriter(ref, first.shape[1], first.shape[0], reader.info.fps) as writer:
             writer.write(first)
             for i, frame in enumerate(frames, start=1):
                 if max_frames is not None and i >= max_frames:
                     break
-                writer.write(_fit(frame, max_side))
+                writer.write(_fit(frame, max_side, crop))
     return ref
 
 
 def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: int, seed: int, max_side: int,
                    max_frames: int | None, tile: int | None, extension: bool,
-                   i3d: I3DFeatures | None) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
+                   i3d: I3DFeatures | None, crop: int | None = None) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
     with tempfile.TemporaryDirectory() as tmp:
-        reference = _reference(src, Path(tmp), max_side, max_frames)
+        reference = _reference(src, Path(tmp), max_side, max_frames, crop)
         rgl = Path(tmp) / "x.rgl"
         t0 = time.perf_counter()
         encoded = encode_file(reference, rgl, ref_model, device, True, True)
@@ -91,12 +97,12 @@ def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: 
 
 def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, steps: int = 1, seed: int = 0,
              max_side: int = 512, max_frames: int | None = None, tile: int | None = None, extension: bool = True,
-             i3d_path: Path | None = None) -> dict:
+             i3d_path: Path | None = None, crop: int | None = None) -> dict:
     i3d = I3DFeatures(i3d_path, device) if i3d_path else None
     rows, real, fake = [], [], []
     for video in videos:
         row, features = evaluate_video(video, ref_model, device, steps, seed, max_side, max_frames, tile,
-                                       extension, i3d)
+                                       extension, i3d, crop)
         rows.append(row)
         if features is not None:
             real.append(features[0])
@@ -107,5 +113,5 @@ def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, step
         real_all, fake_all = np.concatenate(real), np.concatenate(fake)
         aggregate["rfvd"] = frechet_distance(real_all, fake_all) if len(real_all) > 1 else None
         aggregate["rfvd_clips"] = len(real_all)
-    return {"model": ref_model.name, "steps": steps, "seed": seed, "max_side": max_side, "videos": rows,
+    return {"model": ref_model.name, "steps": steps, "seed": seed, "max_side": max_side, "crop": crop, "videos": rows,
             "aggregate": aggregate}

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Bundle a trained model: bf16 weights, a model card (NAME.md) and its numbers (NAME.json).
 
-    python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--note TEXT]
+    python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--resolution JSON ...]
+        [--baseline-run DIR --baseline JSON] [--temporal JSON] [--note TEXT]
 
 RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, metrics.jsonl);
-EVAL_JSON is the output of `regen eval --json` on clips held out of that training. The card
+EVAL_JSON is the output of `regen eval --json` on clips held out of that training. Optional:
+`--resolution`: `regen eval --crop S --json` outputs (training crop, 2x, 4x); `--baseline`:
+`regen eval --json` of the MAGVIT-v2 baseline trained at equal budget (its run folder as
+`--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: the output of
+`python -m regen_cli.bench temporal`. The card
 records the exact training command, data, seed, steps, wall time, hardware and the measured
 quality, so every number in it comes from files a run produced.
 """
@@ -29,6 +34,10 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("name")
     parser.add_argument("eval_json", type=Path)
+    parser.add_argument("--resolution", type=Path, action="append", default=[])
+    parser.add_argument("--baseline", type=Path)
+    parser.add_argument("--baseline-run", type=Path)
+    parser.add_argument("--temporal", type=Path)
     parser.add_argument("--note", default="")
     args = parser.parse_args()
     config = json.loads((args.run / "train-config.json").read_text())
@@ -70,10 +79,77 @@ def main() -> None:
         lines.append(f"| {Path(v['video']).name} | {v['frames']} | {v['width']}x{v['height']} | {v['psnr']:.2f} | "
                      f"{v['ssim']:.3f} | {v['bpp']:.4f} |")
     lines += [f"| **mean** | | | **{agg['psnr']:.2f}** | **{agg['ssim']:.3f}** | {agg['bpp']:.4f} |", ""]
+    lines += resolution_section(args.resolution, config["crop"], model.ratio)
+    if args.baseline:
+        lines += baseline_section(report, json.loads(args.baseline.read_text()), args.baseline_run, steps)
+        summary["baseline_psnr"] = json.loads(args.baseline.read_text())["aggregate"]["psnr"]
+        (WEIGHTS / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if args.temporal:
+        lines += temporal_section(json.loads(args.temporal.read_text()))
     if args.note:
         lines += ["## Notes", "", args.note, ""]
     (WEIGHTS / f"{args.name}.md").write_text("\n".join(lines))
     print(f"wrote {target} and its card")
+
+
+def resolution_section(paths: list[Path], crop: int, ratio: int) -> list[str]:
+    if not paths:
+        return []
+    reports = sorted((json.loads(p.read_text()) for p in paths), key=lambda r: r["crop"])
+    clips = [Path(v["video"]).name for v in reports[0]["videos"]]
+    lines = ["## Resolution generalisation", "",
+             f"Trained on {crop}x{crop} crops. Held-out clips (long side capped at {reports[0]['max_side']} px), "
+             "centre-cropped squares of each side; decode time per chunk of "
+             f"{ratio + 1} frames on this machine's CPU.", "",
+             "| crop | " + " | ".join(clips) + " | mean PSNR (dB) | s per chunk |",
+             "|---" * (len(clips) + 3) + "|"]
+    for r in reports:
+        per_chunk = (ratio + 1) / r["aggregate"]["decode_fps"]
+        lines.append(f"| {r['crop']}x{r['crop']} ({r['crop'] / crop:g}x) | "
+                     + " | ".join(f"{v['psnr']:.2f}" for v in r["videos"])
+                     + f" | **{r['aggregate']['psnr']:.2f}** | {per_chunk:.2f} |")
+    return lines + [""]
+
+
+def baseline_section(report: dict, base: dict, base_run: Path | None, steps: list[dict]) -> list[str]:
+    lines = ["## Against the MAGVIT-v2 baseline at equal budget", ""]
+    if base_run is not None:
+        bconf = json.loads((base_run / "train-config.json").read_text())
+        bsteps = [json.loads(x) for x in (base_run / "metrics.jsonl").read_text().splitlines()]
+        bsteps = [r for r in bsteps if "loss" in r]
+        lines += [f"Same encoder size and initialisation, same data, seed and wall-time limit "
+                  f"({bconf.get('time_limit', 0):g} minutes, one CPU thread each, run side by side); "
+                  f"REGEN made {steps[-1]['step']} steps, the baseline {bsteps[-1]['step']} "
+                  "(its decoder produces every frame of a chunk, REGEN's a random subset of target frames).", ""]
+    lines += ["| clip | REGEN PSNR | MAGVIT-v2 PSNR | REGEN SSIM | MAGVIT-v2 SSIM |", "|---|---|---|---|---|"]
+    for a, b in zip(report["videos"], base["videos"]):
+        lines.append(f"| {Path(a['video']).name} | {a['psnr']:.2f} | {b['psnr']:.2f} | {a['ssim']:.3f} | {b['ssim']:.3f} |")
+    ra, ba = report["aggregate"], base["aggregate"]
+    lines += [f"| **mean** | **{ra['psnr']:.2f}** | **{ba['psnr']:.2f}** | {ra['ssim']:.3f} | {ba['ssim']:.3f} |", "",
+              f"Margin: {ra['psnr'] - ba['psnr']:+.2f} dB PSNR, {ra['ssim'] - ba['ssim']:+.3f} SSIM.", ""]
+    return lines
+
+
+def temporal_section(bench: dict) -> list[str]:
+    lines = ["## Interpolation and extrapolation (`python -m regen_cli.bench temporal`)", "",
+             "x2 interpolation of every other frame, PSNR (dB) of the rebuilt frames against the dropped originals:", "",
+             "| clip | size | interpolated | decode-then-average | lossless average |", "|---|---|---|---|---|"]
+    for c in bench["clips"]:
+        i = c["interpolation"]
+        lines.append(f"| {Path(c['video']).name} | {c['size']} | {i['interpolated']:.2f} | "
+                     f"{i['decode_then_average']:.2f} | {i['lossless_average']:.2f} |")
+    m = bench["mean"]["interpolation"]
+    lines += [f"| **mean** | | **{m['interpolated']:.2f}** | {m['decode_then_average']:.2f} | "
+              f"{m['lossless_average']:.2f} |", ""]
+    for direction in ("forward", "backward"):
+        e = bench["mean"]["extrapolation"][direction]
+        n = len(e["predicted"])
+        lines += [f"{direction.capitalize()} extrapolation of {n} held-out frames, mean PSNR (dB) over the clips "
+                  "by distance from the video:", "",
+                  "| | " + " | ".join(str(d + 1) for d in range(n)) + " |", "|---" * (n + 1) + "|",
+                  "| predicted | " + " | ".join(f"{x:.2f}" for x in e["predicted"]) + " |",
+                  "| copy nearest decoded | " + " | ".join(f"{x:.2f}" for x in e["copy_nearest_decoded"]) + " |", ""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -49,6 +49,11 @@ def test_eval_psnr_matches_an_independent_computation(tmp_path):
     assert 0 < row["ssim"] < 1 and row["encode_fps"] > 0 and row["decode_fps"] > 0
     table = runner.invoke(cli, ["eval", str(clip), "--ratio", "4", "--model", str(path), "-q"])
     assert table.exit_code == 0 and "PSNR" in table.stdout and f"{row['psnr']:.2f}" in table.stdout
+    cropped = runner.invoke(cli, ["eval", str(clip), "--ratio", "4", "--model", str(path), "--crop", "64",
+                                  "--max-frames", "5", "--json", "-q"])
+    assert cropped.exit_code == 0, cropped.stderr
+    crow = json.loads(cropped.stdout)["videos"][0]
+    assert (crow["width"], crow["height"], crow["frames"]) == (64, 64, 5)
 
 
 def test_frechet_distance_on_gaussians_with_a_known_answer():
