@@ -27,14 +27,19 @@ from models import Magvit2, Model, Regen
 
 from .tiling import Tile, blend_weights, block_noise, plan_tiles
 
-CPU_TILE = 32        # latent cells (256 px): the training crop scale; attention cost stays linear in area
+CPU_TILE = 8         # latent cells (64 px): the bundled models' training crop, see auto_tile
+MAGVIT_TILE = 32     # latent cells (256 px) for the conv decoder (plus its margins)
 MAX_CUDA_TILE = 64   # latent cells (512 px)
 MAGVIT_MARGIN = 4    # latent cells of context around a conv-decoder tile
 
 
 def auto_tile(model: Regen, device: torch.device, frames: int) -> int:
-    """Tile side in latent cells from the device: 256 px on CPU; on CUDA the largest tile up
-    to 512 px whose estimated DiT activations fit in half of the free memory."""
+    """Tile side in latent cells from the device. CPU: 64 px, the size of the bundled models'
+    training crops: the DiT then sees what it was trained on, and attention cost stays linear
+    in the frame area (measured with regen-4x on two held-out clips, 10 frames each: 21.94 dB
+    at 1.50 frames/s with 64-px tiles, 21.90 dB at 1.11 with 128 px, 21.81 dB at 0.63
+    untiled). CUDA: the largest tile up to 512 px whose estimated DiT activations fit in half
+    of the free memory (attention is cheap there)."""
     if device.type != "cuda":
         return CPU_TILE
     free, _ = torch.cuda.mem_get_info(device)
@@ -121,7 +126,7 @@ class ChunkDecoder:
             raise ValueError("the MAGVIT-v2 baseline decodes only a chunk's own frames (integer times 0..k); "
                              "interpolation and extrapolation need a REGEN model")
         h, w = z_c.shape[-2:]
-        tile = self.tile or CPU_TILE
+        tile = self.tile or MAGVIT_TILE
         out = torch.empty(3, k + 1, 8 * h, 8 * w)
         for t in plan_tiles(h, w, tile, 0) if max(h, w) > tile + 2 * MAGVIT_MARGIN else [Tile(0, h, 0, w)]:
             y0, x0 = max(t.y0 - MAGVIT_MARGIN, 0), max(t.x0 - MAGVIT_MARGIN, 0)
