@@ -273,10 +273,13 @@ def models_command(as_json):
     if not rows:
         click.echo("no bundled models in this install")
         return
-    click.echo(f"{'model':<22} {'ratio':>5} {'params':>11} {'held-out PSNR':>14} {'SSIM':>6} {'bpp':>8}")
+    click.echo(f"{'model':<22} {'ratio':>5} {'params':>11} {'held-out PSNR':>14} {'SSIM':>6} {'bpp':>8} "
+               f"{'MAGVIT-v2 PSNR':>15}")
+    def num(row: dict, key: str, width: int, digits: int) -> str:
+        return f"{row[key]:>{width}.{digits}f}" if key in row else f"{'-':>{width}}"
     for r in rows:
-        click.echo(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {r.get('psnr', float('nan')):>14.2f} "
-                   f"{r.get('ssim', float('nan')):>6.3f} {r.get('bpp', float('nan')):>8.4f}")
+        click.echo(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {num(r, 'psnr', 14, 2)} "
+                   f"{num(r, 'ssim', 6, 3)} {num(r, 'bpp', 8, 4)} {num(r, 'baseline_psnr', 15, 2)}")
 
 
 @cli.command("presets")
