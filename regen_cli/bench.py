@@ -238,9 +238,11 @@ def temporal(videos, model_spec, ratio, side, frames, horizon):
                          "extrapolation": extrapolation_quality(model, source, horizon)})
     summary = {"interpolation": {k: float(np.mean([r["interpolation"][k] for r in rows]))
                                  for k in ("interpolated", "decode_then_average", "lossless_average")},
-               "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows], axis=0).round(2).tolist()
+               "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows if d in r["extrapolation"]],
+                                                axis=0).round(2).tolist()
                                      for k in ("predicted", "copy_nearest_decoded")}
-                                 for d in ("forward", "backward")}}
+                                 for d in ("forward", "backward", "forward_partial_last_chunk")
+                                 if any(d in r["extrapolation"] for r in rows)}}
     click.echo(json.dumps({"model": ref.name, "clips": rows, "mean": summary}, indent=1))
 
 

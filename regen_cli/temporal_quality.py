@@ -46,25 +46,38 @@ def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed
     return {"dropped_frames": len(dropped), **{k: float(np.mean(v)) for k, v in scores.items()}}
 
 
+def _extrapolate_one_way(model: Model, context: np.ndarray, truth: np.ndarray, forward: bool, steps: int,
+                         seed: int) -> dict:
+    """PSNR by distance (index 0 = next to the video) of the frames predicted beyond `context`
+    against `truth` (in time order), and of copying the nearest decoded frame."""
+    horizon = len(truth)
+    latents = encode(model, to_model_range(context))
+    if forward:
+        _, video, new = extrapolate(model, latents, future=horizon, steps=steps, seed=seed)
+        nearest, predicted, by_distance = video[:, -1], to_uint8(new).numpy(), truth
+    else:
+        new, video, _ = extrapolate(model, latents, past=horizon, steps=steps, seed=seed)
+        nearest, predicted, by_distance = video[:, 0], to_uint8(new).numpy()[::-1], truth[::-1]
+    nearest = to_uint8(nearest[:, None]).numpy()[0]
+    return {"predicted": _psnr(predicted, by_distance),
+            "copy_nearest_decoded": _psnr(np.broadcast_to(nearest, truth.shape), by_distance)}
+
+
 def extrapolation_quality(model: Model, frames: np.ndarray, horizon: int = 8, steps: int = 1,
                           seed: int = 0) -> dict:
     """frames uint8 (T, H, W, 3), T > horizon -> per-distance PSNR (dB, index 0 = the frame next
-    to the video) of `horizon` predicted frames forward and backward, and of copying the nearest
-    decoded frame."""
-    result = {}
-    for direction in ("forward", "backward"):
-        context, truth = ((frames[:-horizon], frames[-horizon:]) if direction == "forward"
-                          else (frames[horizon:], frames[:horizon]))
-        latents = encode(model, to_model_range(context))
-        if direction == "forward":
-            _, video, new = extrapolate(model, latents, future=horizon, steps=steps, seed=seed)
-            nearest = to_uint8(video[:, -1:]).numpy()[0]
-            predicted, truth_by_distance = to_uint8(new).numpy(), truth
-        else:
-            new, video, _ = extrapolate(model, latents, past=horizon, steps=steps, seed=seed)
-            nearest = to_uint8(video[:, :1]).numpy()[0]
-            predicted, truth_by_distance = to_uint8(new).numpy()[::-1], truth[::-1]
-        result[direction] = {
-            "predicted": _psnr(predicted, truth_by_distance),
-            "copy_nearest_decoded": _psnr(np.broadcast_to(nearest, truth.shape), truth_by_distance)}
+    to the video) of `horizon` predicted frames and of copying the nearest decoded frame:
+    - backward: the first `horizon` frames predicted from the rest (whose first chunk is full
+      when the rest has at least k+1 frames);
+    - forward: the last `horizon` frames predicted from the rest, its start trimmed so that its
+      last chunk is full (prediction starts from the source's own latents);
+    - forward_partial_last_chunk (when trimming was needed): from the untrimmed rest, whose last
+      chunk is partial, so the prediction starts from re-encoded decoded frames."""
+    k = model.ratio
+    context, truth = frames[:-horizon], frames[-horizon:]
+    result = {"backward": _extrapolate_one_way(model, frames[horizon:], frames[:horizon], False, steps, seed)}
+    trim = len(context) % (k + 1) if len(context) > k + 1 else 0
+    result["forward"] = _extrapolate_one_way(model, context[trim:], truth, True, steps, seed)
+    if trim:
+        result["forward_partial_last_chunk"] = _extrapolate_one_way(model, context, truth, True, steps, seed)
     return result

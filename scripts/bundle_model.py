@@ -141,10 +141,11 @@ def temporal_section(bench: dict) -> list[str]:
     m = bench["mean"]["interpolation"]
     lines += [f"| **mean** | | **{m['interpolated']:.2f}** | {m['decode_then_average']:.2f} | "
               f"{m['lossless_average']:.2f} |", ""]
-    for direction in ("forward", "backward"):
-        e = bench["mean"]["extrapolation"][direction]
+    names = {"forward": "Forward (context ends with a full chunk)", "backward": "Backward",
+             "forward_partial_last_chunk": "Forward from a context whose last chunk is partial (re-encoded decoded frames)"}
+    for direction, e in bench["mean"]["extrapolation"].items():
         n = len(e["predicted"])
-        lines += [f"{direction.capitalize()} extrapolation of {n} held-out frames, mean PSNR (dB) over the clips "
+        lines += [f"{names[direction]}: extrapolation of {n} held-out frames, mean PSNR (dB) over the clips "
                   "by distance from the video:", "",
                   "| | " + " | ".join(str(d + 1) for d in range(n)) + " |", "|---" * (n + 1) + "|",
                   "| predicted | " + " | ".join(f"{x:.2f}" for x in e["predicted"]) + " |",

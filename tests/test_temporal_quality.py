@@ -46,3 +46,7 @@ def test_extrapolation_protocol_scores_every_distance_against_the_right_frames()
     # backward: distance d compares the first decoded frame with original frame 4 - d
     expected = [frame_psnr(decoded_front[0], frames[4 - d]) for d in range(1, 5)]
     assert np.allclose(result["backward"]["copy_nearest_decoded"], expected)
+    assert "forward_partial_last_chunk" not in result            # 10 context frames: two full 4x chunks
+    with torch.no_grad():
+        unaligned = extrapolation_quality(model, frames[:13], horizon=4)
+    assert len(unaligned["forward_partial_last_chunk"]["predicted"]) == 4
