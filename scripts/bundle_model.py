@@ -38,6 +38,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--baseline-run", type=Path)
     parser.add_argument("--temporal", type=Path)
+    parser.add_argument("--hardware", default=f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU")
+    parser.add_argument("--timing-note", default="on this machine's CPU")
     parser.add_argument("--note", default="")
     args = parser.parse_args()
     config = json.loads((args.run / "train-config.json").read_text())
@@ -68,7 +70,7 @@ def main() -> None:
         f"- Command: `regen train {data_flags} {flags} {bools}` (resumed runs continue the same schedule)",
         "- Data: the public dev videos fetched by `scripts/fetch_training_data.py`, minus the held-out clips below.",
         f"- Seed {config['seed']}, {checkpoint_step} steps, {steps[-1]['wall_s'] / 60:.0f} minutes of training wall time "
-        f"in the last (resumed) process, on {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU.",
+        f"in the last (resumed) process, on {args.hardware}.",
         "- Validation PSNR during training (held-out clips, 128 px centre crops, EMA weights): "
         + ", ".join(f"step {v['step']}: {v['val_psnr']:.2f} dB" for v in vals), "",
         "## Measured quality (`regen eval`, one sampling step, seed 0)", "",
@@ -79,7 +81,7 @@ def main() -> None:
         lines.append(f"| {Path(v['video']).name} | {v['frames']} | {v['width']}x{v['height']} | {v['psnr']:.2f} | "
                      f"{v['ssim']:.3f} | {v['bpp']:.4f} |")
     lines += [f"| **mean** | | | **{agg['psnr']:.2f}** | **{agg['ssim']:.3f}** | {agg['bpp']:.4f} |", ""]
-    lines += resolution_section(args.resolution, config["crop"], model.ratio)
+    lines += resolution_section(args.resolution, config["crop"], model.ratio, args.timing_note)
     if args.baseline:
         lines += baseline_section(report, json.loads(args.baseline.read_text()), args.baseline_run, steps)
         summary["baseline_psnr"] = json.loads(args.baseline.read_text())["aggregate"]["psnr"]
@@ -92,7 +94,7 @@ def main() -> None:
     print(f"wrote {target} and its card")
 
 
-def resolution_section(paths: list[Path], crop: int, ratio: int) -> list[str]:
+def resolution_section(paths: list[Path], crop: int, ratio: int, timing_note: str) -> list[str]:
     if not paths:
         return []
     reports = sorted((json.loads(p.read_text()) for p in paths), key=lambda r: r["crop"])
@@ -100,7 +102,7 @@ def resolution_section(paths: list[Path], crop: int, ratio: int) -> list[str]:
     lines = ["## Resolution generalisation", "",
              f"Trained on {crop}x{crop} crops. Held-out clips (long side capped at {reports[0]['max_side']} px), "
              "centre-cropped squares of each side; decode time per chunk of "
-             f"{ratio + 1} frames on this machine's CPU.", "",
+             f"{ratio + 1} frames {timing_note}.", "",
              "| crop | " + " | ".join(clips) + " | mean PSNR (dB) | s per chunk |",
              "|---" * (len(clips) + 3) + "|"]
     for r in reports:
