@@ -11,18 +11,21 @@ from regen_cli.cli import cli
 from regen_cli.zoo import bundled_models
 
 DATA = Path(__file__).parent / "data"
-FLOORS = {"regen-4x": 18.0}   # realshort.mp4 is held out of regen-4x's training
+# realshort.mp4 is held out of every bundled model's training; measured at 128x96:
+# regen-4x 19.73 dB, regen-16x 16.61 dB (17 frames)
+FLOORS = {"regen-4x": 18.0, "regen-16x": 15.0}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_bundled_model_reconstructs_a_held_out_clip(name, tmp_path):
     assert name in bundled_models()
     ratio = name.split("-")[1][:-1]
+    frames = max(17, int(ratio) + 1)     # at least one whole chunk
     result = CliRunner().invoke(cli, ["eval", str(DATA / "realshort.mp4"), "--ratio", ratio, "--max-side", "128",
-                                      "--max-frames", "10", "--json", "-q"])
+                                      "--max-frames", str(frames), "--json", "-q"])
     assert result.exit_code == 0, result.stderr
     psnr = json.loads(result.stdout)["videos"][0]["psnr"]
-    print(f"\n{name} on realshort.mp4 at 128x96, 10 frames: {psnr:.2f} dB")
+    print(f"\n{name} on realshort.mp4 at 128x96, {frames} frames: {psnr:.2f} dB")
     assert psnr > FLOORS[name]
 
 
