@@ -52,7 +52,8 @@ def main() -> None:
         checkpoint_step = int(f.metadata()["step"])   # the step model.safetensors was saved at
     target = WEIGHTS / f"{args.name}.safetensors"
     WEIGHTS.mkdir(exist_ok=True)
-    save_model(model, target, dtype=torch.bfloat16)
+    if not _same_weights(model, target):   # safetensors' header order varies: keep identical files as they are
+        save_model(model, target, dtype=torch.bfloat16)
     agg = report["aggregate"]
     summary = {"psnr": agg["psnr"], "ssim": agg["ssim"], "bpp": agg["bpp"], "ratio": model.ratio,
                "held_out": [Path(v["video"]).name for v in report["videos"]], "steps": checkpoint_step}
@@ -92,6 +93,16 @@ def main() -> None:
         lines += ["## Notes", "", args.note, ""]
     (WEIGHTS / f"{args.name}.md").write_text("\n".join(lines))
     print(f"wrote {target} and its card")
+
+
+def _same_weights(model, target: Path) -> bool:
+    if not target.exists():
+        return False
+    stored = load_model(target)
+    if stored.config != model.config:
+        return False
+    theirs = stored.state_dict()
+    return all(torch.equal(v.to(torch.bfloat16).float(), theirs[k]) for k, v in model.state_dict().items())
 
 
 def resolution_section(paths: list[Path], crop: int, ratio: int, timing_note: str) -> list[str]:
@@ -144,7 +155,8 @@ def temporal_section(bench: dict) -> list[str]:
     lines += [f"| **mean** | | **{m['interpolated']:.2f}** | {m['decode_then_average']:.2f} | "
               f"{m['lossless_average']:.2f} |", ""]
     names = {"forward": "Forward (context ends with a full chunk)", "backward": "Backward",
-             "forward_partial_last_chunk": "Forward from a context whose last chunk is partial (re-encoded decoded frames)"}
+             "forward_partial_last_chunk": "Forward from a context whose last chunk is partial (re-encoded decoded "
+                                           "frames; only the clips where the context did not end on a whole chunk)"}
     for direction, e in bench["mean"]["extrapolation"].items():
         n = len(e["predicted"])
         lines += [f"{names[direction]}: extrapolation of {n} held-out frames, mean PSNR (dB) over the clips "
