@@ -25,6 +25,14 @@ def check_output(path: Path, overwrite: bool) -> None:
         raise UsageError(f"output folder {path.parent} does not exist")
 
 
+def default_file_mode() -> int:
+    """The permissions `open(path, "w")` would give a new file (0o666 minus the umask);
+    temporary files are created 0o600 and get these before the rename."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, overwrite: bool) -> Iterator[Path]:
     """Yields a temporary path; renames it to `path` if the block succeeds, deletes it otherwise."""
@@ -37,6 +45,7 @@ def atomic_output(path: Path, overwrite: bool) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

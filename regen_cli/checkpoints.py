@@ -18,6 +18,8 @@ from safetensors.torch import save_file
 
 from models import Model, build_model, config_from_json, config_to_json
 
+from .atomic import default_file_mode
+
 FORMAT = "regen-model"
 FORMAT_VERSION = "1"
 
@@ -36,6 +38,7 @@ def save_model(model: Model, path: str | os.PathLike, dtype: torch.dtype | None 
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=metadata)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -68,6 +68,20 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path, model, rgl):
     assert out.read_bytes() != b"precious"
 
 
+def test_outputs_get_ordinary_file_permissions(tmp_path, model, rgl):
+    """Atomic writes go through 0600 temporary files; the results must not stay private."""
+    umask = os.umask(0o022)
+    try:
+        out = tmp_path / "o.mkv"
+        assert invoke("decode", rgl, out, "--model", model, "-q").exit_code == 0
+        saved = tmp_path / "m.safetensors"
+        regen.save_model(regen.build_model("regen-tiny-4x"), saved)
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert saved.stat().st_mode & 0o777 == 0o644
+
+
 def test_unsupported_inputs(tmp_path, model, monkeypatch):
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n" * 50)
