@@ -267,6 +267,7 @@ def models_command(as_json):
         rows.append({"name": name, "ratio": model.ratio, "architecture": model.config.architecture,
                      "parameters": count_parameters(model), "file_bytes": path.stat().st_size,
                      "card": str(path.with_suffix(".md")), **quality})
+    rows.sort(key=lambda r: (r["architecture"], r["ratio"], r["name"]))
     if as_json:
         click.echo(json.dumps({"models": rows}))
         return
