@@ -6,8 +6,10 @@
 Every file comes from a Debian (bookworm) package, fetched with `apt-get download` and
 unpacked with `dpkg-deb -x` (run `apt-get update` once first on a fresh machine). Only
 the files listed here are taken, and each must match its SHA-256: this list is exactly
-what the bundled models were trained and evaluated on. Sources and licences: each
-package's `copyright` file. Needs apt-get and dpkg-deb (Debian or Ubuntu).
+what the bundled models were trained and evaluated on. `--images` also fetches still
+photos (into DEST/images/, same checks) that the bundled models were *not* trained on:
+more scenes for image batches (`regen train --image-ratio`) in future runs. Sources and
+licences: each package's `copyright` file. Needs apt-get and dpkg-deb (Debian or Ubuntu).
 """
 
 from __future__ import annotations
@@ -51,6 +53,46 @@ FILES = {
                               "0659d8c895e01fd01490dc55d2ff9117fb8f3f19b3e1b8198856d8c0e3d612fb"),
 }
 
+# Still photos (natural scenes, textures, people) from OpenCV's sample data.
+IMAGES = {
+    "images/butterfly.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/butterfly.jpg",
+                   "34a99716b78ded10eae87b4880de739d3e68cc7dd1a96812bb28f469d5eeaea8"),
+    "images/orange.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/orange.jpg",
+                   "152c20d2f380ac985de25e474e1a5f06ed34b932191342099b8272a63a15a079"),
+    "images/apple.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/apple.jpg",
+                   "e86879de3d9a807dedc742a8f464f39e6b74bbb531a1fba3583155d94997d1cd"),
+    "images/aero1.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/aero1.jpg",
+                   "d9a69191f6e3642ea361bc3c62e677b2f40fe6534b78da540f4155e0734b59ef"),
+    "images/aero3.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/aero3.jpg",
+                   "1c407146f8762b3b14a7953ff9bc4c01ed64c467d7277122e769bf7e816017a4"),
+    "images/squirrel_cls.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/squirrel_cls.jpg",
+                   "20bb6e8ae96918a36c9886b6d48e54eedeb3948591e1485c206bc1dc60c8dc8b"),
+    "images/messi5.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/messi5.jpg",
+                   "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9"),
+    "images/building.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/building.jpg",
+                   "742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07"),
+    "images/fruits.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/fruits.jpg",
+                   "9c031d80a1c52da5eca790db896baffec6a7e52bf786cdb7bbfca5c7f880e6a1"),
+    "images/board.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/board.jpg",
+                   "4c9a24ba67138ad5486d550f586cc5dd1161be112f1c1bea336d6c550cdf255f"),
+    "images/basketball1.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/basketball1.png",
+                   "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6"),
+    "images/baboon.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/baboon.jpg",
+                   "1a1dd18d78eec44420af3b0b7f08ee3d41c982916cae3ce203d7ff35d754cc0f"),
+    "images/leuvenA.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/leuvenA.jpg",
+                   "b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f"),
+    "images/aloeL.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/aloeL.jpg",
+                   "cce5736808efe80d9f04b118dbb978c344d4345672b332718c3e039a3eeb8eee"),
+    "images/rubberwhale1.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/rubberwhale1.png",
+                   "eb312435369dac9efcc92f7e098edbd9ed8d7e6dfede8b3b4d8e3702cd80b796"),
+    "images/chicky_512.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/chicky_512.png",
+                   "4d2cf040de084fd3f34d5e3f96f1251faaa4787c1ac3b548fec5809a0d01854e"),
+    "images/graf1.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/graf1.png",
+                   "1504b769303c7bde00fa578eeaad3c68e02aceabeb1242e556f1f8d19e4bdea5"),
+    "images/home.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/home.jpg",
+                   "23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2"),
+}
+
 
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -62,7 +104,7 @@ def sha256(path: Path) -> str:
 
 def fetch(dest: Path, names: list[str]) -> int:
     dest.mkdir(parents=True, exist_ok=True)
-    wanted = {n: FILES[n] for n in names}
+    wanted = {n: {**FILES, **IMAGES}[n] for n in names}
     missing = {n: v for n, v in wanted.items() if not ((dest / n).exists() and sha256(dest / n) == v[2])}
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,6 +119,7 @@ def fetch(dest: Path, names: list[str]) -> int:
                     continue
                 source = root / inner
                 target = dest / name
+                target.parent.mkdir(parents=True, exist_ok=True)
                 if source.exists():
                     shutil.copyfile(source, target)
                 elif source.with_name(source.name + ".gz").exists():   # Debian may gzip files under /usr/share/doc
@@ -99,9 +142,10 @@ def fetch(dest: Path, names: list[str]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dest", type=Path)
-    parser.add_argument("--only", nargs="+", choices=sorted(FILES), help="fetch only these files")
+    parser.add_argument("--only", nargs="+", choices=sorted({**FILES, **IMAGES}), help="fetch only these files")
+    parser.add_argument("--images", action="store_true", help="also fetch the still photos (DEST/images/)")
     args = parser.parse_args()
-    sys.exit(fetch(args.dest, args.only or sorted(FILES)))
+    sys.exit(fetch(args.dest, args.only or sorted(FILES) + (sorted(IMAGES) if args.images else [])))
 
 
 if __name__ == "__main__":
