@@ -67,10 +67,10 @@ def bench() -> None:
 @click.option("--side", type=int, default=0, help="Downscale VIDEO so its long side is this (0: native).")
 def memory(video, model_spec, ratio, frames, side):
     """Peak RSS of encode and decode for FRAMES and 10 x FRAMES frames of VIDEO (looped if short)."""
-    from .frames import downscale
+    from .frames import fit_long_side
     source = read_all(video)
     if side:
-        source = np.stack([downscale(f, side / max(f.shape[:2])) for f in source])
+        source = np.stack([fit_long_side(f, side) for f in source])
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, count in (("short", frames), ("long", 10 * frames)):
@@ -224,14 +224,14 @@ def temporal(videos, model_spec, ratio, side, frames, horizon):
     """Interpolation (x2 from every other frame) and extrapolation (last/first HORIZON frames held
     out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
     from .checkpoints import load_model
-    from .frames import downscale
+    from .frames import fit_long_side
     from .temporal_quality import extrapolation_quality, interpolation_quality
     ref = resolve_model(model_spec, ratio)
     model = load_model(ref.path).eval()
     rows = []
     for video in videos:
         source = read_all(video)[:frames]
-        source = np.stack([downscale(f, side / max(f.shape[:2])) for f in source])
+        source = np.stack([fit_long_side(f, side) for f in source])
         with torch.no_grad():
             rows.append({"video": str(video), "frames": len(source), "size": f"{source.shape[2]}x{source.shape[1]}",
                          "interpolation": interpolation_quality(model, source),

@@ -20,7 +20,7 @@ from .api import tile_cells
 from .container import RglReader
 from .decoding import ChunkDecoder
 from .fvd import I3DFeatures, frechet_distance
-from .frames import downscale, to_model_range
+from .frames import fit_long_side, to_model_range
 from .metrics import frame_psnr, frame_ssim
 from .pipeline import decoded_frames, encode_file, model_for_file
 from .video_io import VideoReader, VideoWriter
@@ -30,7 +30,7 @@ FVD_CLIP = 16
 
 
 def _fit(frame: np.ndarray, max_side: int, crop: int | None) -> np.ndarray:
-    frame = downscale(frame, max_side / max(frame.shape[:2]))
+    frame = fit_long_side(frame, max_side)
     if crop:
         h, w = frame.shape[:2]
         y, x = max(0, (h - crop) // 2), max(0, (w - crop) // 2)

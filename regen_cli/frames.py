@@ -33,3 +33,8 @@ def downscale(frame: np.ndarray, scale: float) -> np.ndarray:
     y = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="bilinear",
                       antialias=True, align_corners=False)
     return y[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def fit_long_side(frame: np.ndarray, max_side: int) -> np.ndarray:
+    """uint8 (H, W, 3) downscaled so its long side is at most `max_side`."""
+    return downscale(frame, max_side / max(frame.shape[:2]))

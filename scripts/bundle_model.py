@@ -57,6 +57,9 @@ def main() -> None:
     agg = report["aggregate"]
     summary = {"psnr": agg["psnr"], "ssim": agg["ssim"], "bpp": agg["bpp"], "ratio": model.ratio,
                "held_out": [Path(v["video"]).name for v in report["videos"]], "steps": checkpoint_step}
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else None
+    if baseline:
+        summary["baseline_psnr"] = baseline["aggregate"]["psnr"]
     (WEIGHTS / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
     data_flags = " ".join(f"--data {d}" for d in config["data"]) + " " + " ".join(f"--val {v}" for v in config["val"])
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in sorted(config.items())
@@ -83,10 +86,8 @@ def main() -> None:
                      f"{v['ssim']:.3f} | {v['bpp']:.4f} |")
     lines += [f"| **mean** | | | **{agg['psnr']:.2f}** | **{agg['ssim']:.3f}** | {agg['bpp']:.4f} |", ""]
     lines += resolution_section(args.resolution, config["crop"], model.ratio, args.timing_note)
-    if args.baseline:
-        lines += baseline_section(report, json.loads(args.baseline.read_text()), args.baseline_run, steps)
-        summary["baseline_psnr"] = json.loads(args.baseline.read_text())["aggregate"]["psnr"]
-        (WEIGHTS / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if baseline:
+        lines += baseline_section(report, baseline, args.baseline_run, steps)
     if args.temporal:
         lines += temporal_section(json.loads(args.temporal.read_text()))
     if args.note:
