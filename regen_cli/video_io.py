@@ -146,11 +146,15 @@ class VideoWriter:
         else:
             self.stream.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
             self.stream.options = {"crf": str(crf), "preset": "medium"}
-        # An integer timescale (1/numerator) with a pts step of the denominator is exact, so
-        # muxers never round two frames onto the same timestamp.
-        self.stream.time_base = Fraction(1, rate.numerator)
+        # An integer timescale (a multiple of the numerator) with a pts step of a multiple of the
+        # denominator is exact, so muxers never round two frames onto the same timestamp. The
+        # multiple brings the timescale to about 90 kHz: with one tick per frame, H.264's
+        # B-frame reordering left the mp4 muxer no room for decode timestamps (EINVAL at
+        # 25, 50 or 60 fps after a few dozen frames).
+        ticks = max(1, 90_000 // rate.numerator)
+        self.stream.time_base = Fraction(1, rate.numerator * ticks)
         self.stream.codec_context.time_base = self.stream.time_base
-        self.pts_step = rate.denominator
+        self.pts_step = rate.denominator * ticks
         self.index = 0
 
     def write(self, image: np.ndarray) -> None:

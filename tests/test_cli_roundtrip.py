@@ -126,3 +126,21 @@ def test_tiled_and_untiled_decoding_agree_away_from_seams(tmp_path, models):
     assert whole.shape == tiled.shape
     assert not np.array_equal(whole, tiled)      # tiles really were decoded separately
     assert np.abs(whole - tiled).mean() < 20     # same noise, same latents: close everywhere
+
+
+@pytest.mark.parametrize("fps", [25, 50, 60])
+def test_h264_outputs_at_integer_rates_hold_many_hard_frames(tmp_path, fps):
+    """Regression: with one timestamp tick per frame, B-frame reordering made the mp4 muxer
+    fail (EINVAL) after a few dozen frames, e.g. `regen interpolate --factor 2` of a 25 fps clip."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from regen_cli.video_io import VideoReader, VideoWriter
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noise.mp4"
+    with VideoWriter(path, 64, 48, Fraction(fps)) as writer:
+        for _ in range(80):
+            writer.write(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    with VideoReader(path) as reader:
+        assert reader.info.fps == fps and sum(1 for _ in reader.frames()) == 80
