@@ -241,7 +241,7 @@ def temporal(videos, model_spec, ratio, side, frames, horizon):
                "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows if d in r["extrapolation"]],
                                                 axis=0).round(2).tolist()
                                      for k in ("predicted", "copy_nearest_decoded")}
-                                 for d in ("forward", "backward", "forward_partial_last_chunk")
+                                 for d in ("forward", "backward", "forward_partial_last_chunk", "forward_partial_last_chunk_rgl")
                                  if any(d in r["extrapolation"] for r in rows)}}
     click.echo(json.dumps({"model": ref.name, "clips": rows, "mean": summary}, indent=1))
 

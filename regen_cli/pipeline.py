@@ -6,6 +6,7 @@ never by the video's length. Outputs are written atomically (see `atomic.py`).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sys
 import tempfile
@@ -249,6 +250,12 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
             "factor": float(factor), "fps": f"{out_fps.numerator}/{out_fps.denominator}"}
 
 
+def _last_frames(src: Path, count: int) -> list[np.ndarray]:
+    """The last `count` frames of a video, uint8 (H, W, 3), read in one streaming pass."""
+    with VideoReader(src) as reader:
+        return list(collections.deque(reader.frames(), maxlen=count))
+
+
 def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: bool, ratio: int, spec: str | None,
                      device: torch.device, steps: int | None, seed: int | None, extension: bool, tile: int | None,
                      crf: int, overwrite: bool, quiet: bool) -> dict:
@@ -263,6 +270,10 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
         decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16)
         predictor = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=False, bf16=bf16)
         chunks = plan_chunks(h.frames, k)
+        # a video input whose last chunk is partial: predict from its own last k+1 frames
+        # rather than from re-encoded decoded ones
+        partial_end = future and chunks[-1].frames < k + 1 and h.frames > k + 1
+        tail = _last_frames(src, k + 1) if partial_end and src.suffix.lower() != ".rgl" else None
 
         def window(frames: list[torch.Tensor], newest: bool) -> torch.Tensor:
             clip = torch.stack(frames[-(k + 1):] if newest else frames[:k + 1], dim=1)
@@ -292,9 +303,14 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
                         yield to_uint8(frame[:, None])[0].numpy()
                 recent = (recent + current)[-(k + 1):] if index else current
             if future:
-                full = chunks[-1].frames == k + 1
-                for frame in extend(model, window(recent, True), future, True, predictor,
-                                    _chunk_latents_of(reader, len(chunks) - 1) if full else None):
+                if tail is not None:
+                    context = to_model_range(np.stack(tail))
+                    first_latents = encode_chunk(model, pad_to_multiple_of_8(context).to(device))
+                else:
+                    full = chunks[-1].frames == k + 1
+                    context = window(recent, True)
+                    first_latents = _chunk_latents_of(reader, len(chunks) - 1) if full else None
+                for frame in extend(model, context, future, True, predictor, first_latents):
                     yield to_uint8(frame[:, None])[0].numpy()
 
         total = past + future + (0 if only_new else h.frames)

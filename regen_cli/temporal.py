@@ -10,8 +10,11 @@ Extrapolation decodes times outside the video. The models are trained to predict
 are made autoregressively: predict up to `horizon` frames from the newest (or, going
 backwards, oldest) k+1 frames, re-encode the window that now includes them, predict the
 next `horizon`, and so on. The first step uses the video's own end chunk latents when
-that chunk is full, so it sees the source rather than decoded frames. Quality decays with
-distance (measured in the README); there is no hard limit other than MAX_EXTRAPOLATION.
+that chunk is full, so it sees the source rather than decoded frames. When the last chunk is
+partial, forward prediction starts from the latents of the source's last k+1 frames if the
+caller still has them (`tail`: a video input), else from re-encoded decoded frames (an .rgl
+input, which is measurably worse). Quality decays with distance (measured in the README);
+there is no hard limit other than MAX_EXTRAPOLATION.
 """
 
 from __future__ import annotations
@@ -85,9 +88,12 @@ def interpolate(model: Model, latents, factor: float | Fraction, steps: int = 1,
 
 
 def extrapolate(model: Model, latents, future: int = 0, past: int = 0, steps: int = 1, seed: int = 0,
-                tile: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                tile: int | None = None, tail: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """VideoLatents -> (past frames (3, past, H, W), decoded video (3, N, H, W), future frames
-    (3, future, H, W)), all in [-1, 1] and in time order."""
+    (3, future, H, W)), all in [-1, 1] and in time order. `tail` (3, k+1, H, W) in [-1, 1], the
+    source's last k+1 frames, if you have them: forward prediction then starts from the source
+    even when the last chunk is partial."""
     from .api import decode, tile_cells
     require_regen(model)
     k, n = model.ratio, latents.num_frames
@@ -108,6 +114,14 @@ def extrapolate(model: Model, latents, future: int = 0, past: int = 0, steps: in
 
     empty = video[:, :0]
     before = list(extend(model, window(video[:, :k + 1], False), past, False, predictor, ends(0)))
-    after = list(extend(model, window(video[:, -(k + 1):], True), future, True, predictor, ends(len(chunks) - 1)))
+    last = ends(len(chunks) - 1)
+    if tail is not None and last is None and n > k + 1 and future:
+        if tuple(tail.shape) != (3, k + 1, latents.height, latents.width):
+            raise ValueError(f"tail must be the last k+1 frames (3, {k + 1}, H, W), got {tuple(tail.shape)}")
+        context = tail.float()
+        last = encode_chunk(model, pad_to_multiple_of_8(context).to(predictor.device))
+    else:
+        context = window(video[:, -(k + 1):], True)
+    after = list(extend(model, context, future, True, predictor, last))
     return (torch.stack(before[::-1], dim=1) if before else empty, video,
             torch.stack(after, dim=1) if after else empty)

@@ -47,13 +47,14 @@ def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed
 
 
 def _extrapolate_one_way(model: Model, context: np.ndarray, truth: np.ndarray, forward: bool, steps: int,
-                         seed: int) -> dict:
+                         seed: int, with_tail: bool = False) -> dict:
     """PSNR by distance (index 0 = next to the video) of the frames predicted beyond `context`
     against `truth` (in time order), and of copying the nearest decoded frame."""
     horizon = len(truth)
     latents = encode(model, to_model_range(context))
     if forward:
-        _, video, new = extrapolate(model, latents, future=horizon, steps=steps, seed=seed)
+        tail = to_model_range(context[-(model.ratio + 1):]) if with_tail else None
+        _, video, new = extrapolate(model, latents, future=horizon, steps=steps, seed=seed, tail=tail)
         nearest, predicted, by_distance = video[:, -1], to_uint8(new).numpy(), truth
     else:
         new, video, _ = extrapolate(model, latents, past=horizon, steps=steps, seed=seed)
@@ -71,13 +72,16 @@ def extrapolation_quality(model: Model, frames: np.ndarray, horizon: int = 8, st
       when the rest has at least k+1 frames);
     - forward: the last `horizon` frames predicted from the rest, its start trimmed so that its
       last chunk is full (prediction starts from the source's own latents);
-    - forward_partial_last_chunk (when trimming was needed): from the untrimmed rest, whose last
-      chunk is partial, so the prediction starts from re-encoded decoded frames."""
+    - when trimming was needed, from the untrimmed rest, whose last chunk is partial:
+      forward_partial_last_chunk as from a video (the prediction starts from the latents of its
+      last k+1 source frames: what `regen extrapolate clip.mp4` does) and
+      forward_partial_last_chunk_rgl as from an .rgl file (from re-encoded decoded frames)."""
     k = model.ratio
     context, truth = frames[:-horizon], frames[-horizon:]
     result = {"backward": _extrapolate_one_way(model, frames[horizon:], frames[:horizon], False, steps, seed)}
     trim = len(context) % (k + 1) if len(context) > k + 1 else 0
     result["forward"] = _extrapolate_one_way(model, context[trim:], truth, True, steps, seed)
     if trim:
-        result["forward_partial_last_chunk"] = _extrapolate_one_way(model, context, truth, True, steps, seed)
+        result["forward_partial_last_chunk"] = _extrapolate_one_way(model, context, truth, True, steps, seed, True)
+        result["forward_partial_last_chunk_rgl"] = _extrapolate_one_way(model, context, truth, True, steps, seed)
     return result

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import regen_cli as regen
 from regen_cli.cli import cli
 from regen_cli.video_io import VideoReader
+from regen_cli.zoo import resolve_model
 
 DATA = Path(__file__).parent / "data"
 
@@ -96,3 +97,35 @@ def test_python_api_equivalents(model):
     assert regen.interpolate(m, latents, 2).shape == (3, 23, 24, 40)
     before, video, after = regen.extrapolate(m, latents, future=6, past=3)
     assert before.shape[1] == 3 and video.shape[1] == 12 and after.shape[1] == 6
+
+
+def test_forward_prediction_from_a_partial_last_chunk_starts_from_the_source_frames(model):
+    m = regen.load_model(model)
+    torch.manual_seed(1)
+    video = torch.rand(3, 12, 24, 40) * 2 - 1                # 4x chunks of 5, 5, 2: the last is partial
+    with torch.no_grad():
+        *_, with_tail = regen.extrapolate(m, regen.encode(m, video), future=1, tail=video[:, -5:])
+        *_, from_tail_alone = regen.extrapolate(m, regen.encode(m, video[:, -5:]), future=1)
+        *_, without = regen.extrapolate(m, regen.encode(m, video), future=1)
+    assert torch.equal(with_tail, from_tail_alone)               # the same latents and noise: the same frame
+    assert not torch.allclose(with_tail, without, atol=1e-5)     # not from the re-encoded decoded frames
+
+
+def test_extrapolate_cli_predicts_from_a_video_inputs_own_last_frames(tmp_path):
+    from regen_cli.frames import to_model_range, to_uint8
+    from regen_cli.bench import read_all
+    src = DATA / "balle-vp9.avi"                                  # 12 frames: its last 4x chunk is partial
+    rgl = tmp_path / "b.rgl"
+    run("encode", src, rgl, "--ratio", 4, "--json", "-q")           # the bundled regen-4x
+    outputs = {}
+    for name, inp in (("video", src), ("rgl", rgl)):
+        outputs[name] = tmp_path / f"{name}.mkv"
+        run("extrapolate", inp, outputs[name], "--future", 1, "--only-new", "--ratio", 4, "--json", "-q")
+    m = regen.load_model(resolve_model(None, 4).path)
+    source = to_model_range(read_all(src))
+    with torch.no_grad():
+        *_, expected = regen.extrapolate(m, regen.encode(m, source), future=1, tail=source[:, -5:])
+    expected = to_uint8(expected).numpy()[0].astype(int)
+    video_frame, rgl_frame = (read_all(outputs[n])[0].astype(int) for n in ("video", "rgl"))
+    assert abs(video_frame - expected).mean() < 1.0               # what the API gives with the source tail
+    assert abs(rgl_frame - expected).mean() > abs(video_frame - expected).mean() + 0.5

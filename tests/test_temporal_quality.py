@@ -50,3 +50,4 @@ def test_extrapolation_protocol_scores_every_distance_against_the_right_frames()
     with torch.no_grad():
         unaligned = extrapolation_quality(model, frames[:13], horizon=4)
     assert len(unaligned["forward_partial_last_chunk"]["predicted"]) == 4
+    assert len(unaligned["forward_partial_last_chunk_rgl"]["predicted"]) == 4
