@@ -156,8 +156,11 @@ def temporal_section(bench: dict) -> list[str]:
     lines += [f"| **mean** | | **{m['interpolated']:.2f}** | {m['decode_then_average']:.2f} | "
               f"{m['lossless_average']:.2f} |", ""]
     names = {"forward": "Forward (context ends with a full chunk)", "backward": "Backward",
-             "forward_partial_last_chunk": "Forward from a context whose last chunk is partial (re-encoded decoded "
-                                           "frames; only the clips where the context did not end on a whole chunk)"}
+             "forward_partial_last_chunk": "Forward from a video whose last chunk is partial (prediction starts from "
+                                           "its own last k+1 source frames, as `regen extrapolate clip.mp4` does; "
+                                           "only the clips where the context did not end on a whole chunk)",
+             "forward_partial_last_chunk_rgl": "Forward from an .rgl whose last chunk is partial (re-encoded decoded "
+                                               "frames; the same clips)"}
     for direction, e in bench["mean"]["extrapolation"].items():
         n = len(e["predicted"])
         lines += [f"{names[direction]}: extrapolation of {n} held-out frames, mean PSNR (dB) over the clips "
