@@ -11,7 +11,8 @@ Sampling is stateless: the clips of step s on rank r come from a generator seede
 different data. Videos are drawn uniformly (not by length), so one long file cannot
 dominate. Augmentation: a random scale in [min_scale, 1] of the cached frames, a random
 square crop of `crop` pixels, and a random horizontal flip, identical for all frames of
-a clip.
+a clip. Still photos can also become video clips (`still_motion`): a synthetic camera pan
+and zoom over the photo (`moving_still`), for motion on more varied content than the videos.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 
 from .frames import downscale
 from .video_io import VideoReader
@@ -110,13 +112,57 @@ def step_rng(seed: int, step: int, rank: int) -> np.random.Generator:
     return np.random.default_rng([seed, step, rank])
 
 
-def sample_clips(cache: FrameCache, length: int, batch: int, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
-    """(batch, 3, length, crop, crop): clips of `length` consecutive frames from videos long enough."""
+MAX_PAN = 2.0    # synthetic camera speed, output pixels per frame at most
+MAX_ZOOM = 1.25  # window side grows or shrinks by at most this factor over a clip
+
+
+def moving_still(image: np.ndarray, length: int, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
+    """uint8 (1, H, W, 3) -> float (3, length, crop, crop) in [-1, 1]: a synthetic camera move over
+    a still photo. The square window (random side as in `_crop_clip`) pans in a straight line at
+    up to MAX_PAN output pixels per frame and zooms by up to MAX_ZOOM over the clip, sampled
+    bilinearly (sub-pixel motion) from the photo pre-scaled with antialiasing."""
+    _, h, w, _ = image.shape
+    lo = max(aug.min_scale, aug.crop / min(h, w))
+    side = min(aug.crop / (rng.uniform(lo, 1.0) if lo < 1 else aug.crop / min(h, w)), h, w)
+    scale = min(1.0, aug.crop / side)   # pre-scale so the window is about crop pixels: no aliasing
+    photo = torch.from_numpy(np.array(image[0])).permute(2, 0, 1)[None].float()
+    if scale < 1:
+        photo = F.interpolate(photo, scale_factor=scale, mode="bilinear", antialias=True, align_corners=False)
+    ph, pw = photo.shape[-2:]
+    side0 = min(side * scale, ph, pw)
+    side1 = min(side0 * np.exp(rng.uniform(-1, 1) * np.log(MAX_ZOOM)), ph, pw)
+    sides = np.linspace(side0, side1, length)
+    speed = rng.uniform(0, MAX_PAN) * side0 / aug.crop
+    angle = rng.uniform(0, 2 * np.pi)
+    cy0, cx0 = rng.uniform(side0 / 2, ph - side0 / 2), rng.uniform(side0 / 2, pw - side0 / 2)
+    t = np.arange(length)
+    cx = np.clip(cx0 + speed * np.cos(angle) * t, sides / 2, pw - sides / 2)
+    cy = np.clip(cy0 + speed * np.sin(angle) * t, sides / 2, ph - sides / 2)
+    theta = torch.zeros(length, 2, 3)
+    theta[:, 0, 0] = torch.from_numpy(sides / pw)
+    theta[:, 1, 1] = torch.from_numpy(sides / ph)
+    theta[:, 0, 2] = torch.from_numpy(2 * cx / pw - 1)
+    theta[:, 1, 2] = torch.from_numpy(2 * cy / ph - 1)
+    grid = F.affine_grid(theta, [length, 3, aug.crop, aug.crop], align_corners=False)
+    frames = F.grid_sample(photo.expand(length, -1, -1, -1), grid, mode="bilinear", align_corners=False)
+    if aug.flip and rng.random() < 0.5:
+        frames = frames.flip(-1)
+    return (rearrange(frames, "t c h w -> c t h w") / 127.5 - 1.0).clamp(-1, 1)
+
+
+def sample_clips(cache: FrameCache, length: int, batch: int, aug: Augment, rng: np.random.Generator,
+                 still_motion: float = 0.0) -> torch.Tensor:
+    """(batch, 3, length, crop, crop): clips of `length` consecutive frames from videos long enough;
+    with probability `still_motion` each (when there are image files) a `moving_still` instead."""
     pool = [c for c in cache.videos if len(c.frames) >= length]
-    if not pool:
+    stills = [c for c in cache.clips if len(c.frames) == 1] if still_motion > 0 else []
+    if not pool and not stills:
         raise ValueError(f"no training video has {length} frames")
     out = []
     for _ in range(batch):
+        if stills and (not pool or rng.random() < still_motion):
+            out.append(moving_still(stills[rng.integers(len(stills))].frames, length, aug, rng))
+            continue
         clip = pool[rng.integers(len(pool))]
         start = rng.integers(0, len(clip.frames) - length + 1)
         out.append(_crop_clip(clip.frames[start:start + length], aug, rng))

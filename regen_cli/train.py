@@ -55,6 +55,7 @@ class TrainConfig:
     batch: int = 8                        # video clips per rank per micro-step
     image_batch: int = 16                 # images per rank in an image micro-step
     image_ratio: float = 0.2              # share of micro-steps that are image batches
+    still_motion: float = 0.0             # share of video clips made from still images by a synthetic pan and zoom
     accumulate: int = 1                   # micro-steps per optimiser step
     target_frames: int = 0                # REGEN: frames decoded per clip, a random subset of the targets (0 = all)
     time_limit: float = 0.0               # minutes of training after which to checkpoint and stop (0 = none)
@@ -176,7 +177,7 @@ def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: Ta
         images = sample_images(cache, cfg.image_batch, aug, rng)
         return "image", images, images, torch.zeros(cfg.image_batch, 1)
     kind = schedule.choose(step, rng) if isinstance(model, Regen) else "reconstruction"
-    clips = sample_clips(cache, source_length(kind, cfg.ratio), cfg.batch, aug, rng)
+    clips = sample_clips(cache, source_length(kind, cfg.ratio), cfg.batch, aug, rng, cfg.still_motion)
     inputs, targets, times = make_targets(kind, clips, cfg.ratio, rng)
     if isinstance(model, Regen) and cfg.target_frames:
         targets, times = subsample_targets(targets, times, cfg.target_frames, rng)
