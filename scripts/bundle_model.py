@@ -2,14 +2,17 @@
 """Bundle a trained model: bf16 weights, a model card (NAME.md) and its numbers (NAME.json).
 
     python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--resolution JSON ...]
-        [--baseline-run DIR --baseline JSON] [--temporal JSON] [--note TEXT]
+        [--earlier RUN_DIR ...] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
+        --baseline-regen-steps N]] [--temporal JSON] [--note TEXT]
 
 RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, metrics.jsonl);
 EVAL_JSON is the output of `regen eval --json` on clips held out of that training. Optional:
 `--resolution`: `regen eval --crop S --json` outputs (training crop, 2x, 4x); `--baseline`:
 `regen eval --json` of the MAGVIT-v2 baseline trained at equal budget (its run folder as
 `--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: the output of
-`python -m regen_cli.bench temporal`. The card
+`python -m regen_cli.bench temporal`; `--earlier`: run folders of earlier stages (warm starts),
+listed with their commands; `--baseline-regen`: when the final stage trained longer than the
+baseline, the eval JSON of the REGEN stage that had the baseline's budget. The card
 records the exact training command, data, seed, steps, wall time, hardware and the measured
 quality, so every number in it comes from files a run produced.
 """
@@ -37,6 +40,11 @@ def main() -> None:
     parser.add_argument("--resolution", type=Path, action="append", default=[])
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--baseline-run", type=Path)
+    parser.add_argument("--baseline-regen", type=Path,
+                        help="`regen eval --json` of the REGEN stage that had the baseline's budget (default: EVAL_JSON)")
+    parser.add_argument("--baseline-regen-steps", type=int, help="that stage's steps")
+    parser.add_argument("--earlier", type=Path, action="append", default=[],
+                        help="run folders of earlier training stages, in order")
     parser.add_argument("--temporal", type=Path)
     parser.add_argument("--hardware", default=f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU")
     parser.add_argument("--timing-note", default="on this machine's CPU")
@@ -61,18 +69,27 @@ def main() -> None:
     if baseline:
         summary["baseline_psnr"] = baseline["aggregate"]["psnr"]
     (WEIGHTS / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
-    data_flags = " ".join(f"--data {d}" for d in config["data"]) + " " + " ".join(f"--val {v}" for v in config["val"])
-    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in sorted(config.items())
-                     if k not in ("data", "val") and not isinstance(v, bool) and v != "")
-    bools = " ".join(f"--{'' if v else 'no-'}{k.replace('_', '-')}" for k, v in sorted(config.items()) if isinstance(v, bool))
     lines = [
         f"# {args.name}", "",
         f"{'REGEN' if model.config.architecture == 'regen' else 'MAGVIT-v2 baseline'} model, {model.ratio}x temporal compression "
         f"({sum(p.numel() for p in model.parameters()):,} parameters, stored in bf16: "
         f"{target.stat().st_size / 1e6:.1f} MB).", "",
         "## Training", "",
-        f"- Command: `regen train {data_flags} {flags} {bools}` (resumed runs continue the same schedule)",
-        "- Data: the public dev videos fetched by `scripts/fetch_training_data.py`, minus the held-out clips below.",
+    ]
+    for number, earlier in enumerate(args.earlier, 1):
+        ec = json.loads((earlier / "train-config.json").read_text())
+        erows = [json.loads(x) for x in (earlier / "metrics.jsonl").read_text().splitlines()]
+        elast = [r for r in erows if "loss" in r][-1]
+        evals = [r for r in erows if "val_psnr" in r]
+        lines += [f"- Stage {number} (earlier run, whose weights the next stage starts from): `{command(ec)}`; "
+                  f"{elast['step']} steps, {elast['wall_s'] / 60:.0f} minutes"
+                  + (f", last validation PSNR {evals[-1]['val_psnr']:.2f} dB" if evals else "") + "."]
+    lines += [
+        f"- {'Final stage' if args.earlier else 'Command'}: `{command(config)}` (resumed runs continue the same schedule)",
+        "- Data: the public dev videos fetched by `scripts/fetch_training_data.py`"
+        + (" and, in the final stage, the still photos its `--images` adds (`--data` of the stills' folder)"
+           if any(Path(d).name == "stills" for d in config["data"]) else "")
+        + ", minus the held-out clips below.",
         f"- Seed {config['seed']}, {checkpoint_step} steps, {steps[-1]['wall_s'] / 60:.0f} minutes of training wall time "
         f"in the last (resumed) process, on {args.hardware}.",
         "- Validation PSNR during training (held-out clips, 128 px centre crops, EMA weights): "
@@ -87,7 +104,9 @@ def main() -> None:
     lines += [f"| **mean** | | | **{agg['psnr']:.2f}** | **{agg['ssim']:.3f}** | {agg['bpp']:.4f} |", ""]
     lines += resolution_section(args.resolution, config["crop"], model.ratio, args.timing_note)
     if baseline:
-        lines += baseline_section(report, baseline, args.baseline_run, steps)
+        equal = json.loads(args.baseline_regen.read_text()) if args.baseline_regen else report
+        lines += baseline_section(equal, baseline, args.baseline_run, args.baseline_regen_steps or steps[-1]["step"],
+                                  args.baseline_regen is not None)
     if args.temporal:
         lines += temporal_section(json.loads(args.temporal.read_text()))
     if args.note:
@@ -125,15 +144,28 @@ def resolution_section(paths: list[Path], crop: int, ratio: int, timing_note: st
     return lines + [""]
 
 
-def baseline_section(report: dict, base: dict, base_run: Path | None, steps: list[dict]) -> list[str]:
+def command(config: dict) -> str:
+    """The `regen train` command line that reproduces a run's train-config.json."""
+    data_flags = " ".join(f"--data {d}" for d in config["data"]) + " " + " ".join(f"--val {v}" for v in config["val"])
+    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in sorted(config.items())
+                     if k not in ("data", "val") and not isinstance(v, bool) and v != "")
+    bools = " ".join(f"--{'' if v else 'no-'}{k.replace('_', '-')}" for k, v in sorted(config.items()) if isinstance(v, bool))
+    return f"regen train {data_flags} {flags} {bools}"
+
+
+def baseline_section(report: dict, base: dict, base_run: Path | None, regen_steps: int, earlier: bool) -> list[str]:
     lines = ["## Against the MAGVIT-v2 baseline at equal budget", ""]
+    if earlier:
+        lines += ["The equal-budget comparison is with the REGEN model as it was at the end of the stage "
+                  "that had the same budget as the baseline (stage 1 above), not with the longer-trained "
+                  "weights bundled here.", ""]
     if base_run is not None:
         bconf = json.loads((base_run / "train-config.json").read_text())
         bsteps = [json.loads(x) for x in (base_run / "metrics.jsonl").read_text().splitlines()]
         bsteps = [r for r in bsteps if "loss" in r]
         lines += [f"Same encoder size and initialisation, same data, seed and wall-time limit "
                   f"({bconf.get('time_limit', 0):g} minutes, one CPU thread each, run side by side); "
-                  f"REGEN made {steps[-1]['step']} steps, the baseline {bsteps[-1]['step']} "
+                  f"REGEN made {regen_steps} steps, the baseline {bsteps[-1]['step']} "
                   "(its decoder produces every frame of a chunk, REGEN's a random subset of target frames).", ""]
     lines += ["| clip | REGEN PSNR | MAGVIT-v2 PSNR | REGEN SSIM | MAGVIT-v2 SSIM |", "|---|---|---|---|---|"]
     for a, b in zip(report["videos"], base["videos"]):
