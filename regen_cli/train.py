@@ -7,6 +7,8 @@ Each step: AdamW with linear warmup and cosine decay, gradient accumulation, cli
 an EMA of the weights, bf16 autocast for the DiT (the encoder's Conv3d stays float32:
 its bf16 backward gave non-finite gradients on CPU). Checkpoints and validation every
 `ckpt_every` steps; metrics appended to `metrics.jsonl`; `--resume` continues exactly.
+`model.safetensors` is the latest checkpoint's EMA model; `best-model.safetensors` a copy
+of the one with the highest validation PSNR so far (validation can peak before the end).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from .data import Augment, FrameCache, find_media, sample_clips, sample_images, 
 from .frames import to_model_range, to_uint8
 from .metrics import video_psnr, video_ssim
 from .targets import TargetSchedule, make_targets, source_length, subsample_targets
-from .train_state import STATE_FILE, load_train_state, save_train_state
+from .train_state import BEST_MODEL_FILE, MODEL_FILE, STATE_FILE, copy_atomically, load_train_state, save_train_state
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     if env.main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "train-config.json").write_text(cfg.to_json() + "\n")
+    best_psnr = _best_val_psnr(out / "metrics.jsonl", start) if env.main else float("-inf")
     metrics = open(out / "metrics.jsonl", "a") if env.main else None
     if env.main and not quiet:
         print(f"{cfg.preset}: {count_parameters(model):,} parameters on {env.device} x{env.world}; "
@@ -284,6 +287,9 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
                 metrics.write(json.dumps(scores) + "\n")
                 metrics.flush()
                 last.update(scores)
+                if scores["val_psnr"] > best_psnr:
+                    best_psnr = scores["val_psnr"]
+                    copy_atomically(out / MODEL_FILE, out / BEST_MODEL_FILE)
                 if not quiet:
                     bar.write(f"step {step + 1}: val PSNR {scores['val_psnr']:.2f} dB, SSIM {scores['val_ssim']:.4f}")
         if out_of_time:
@@ -295,6 +301,14 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
         _write_rank_summary(out, env, model, data_digest.hexdigest())
         dist.destroy_process_group()
     return last
+
+
+def _best_val_psnr(metrics_path: Path, up_to_step: int) -> float:
+    """The best validation PSNR logged at or before `up_to_step` (resuming), -inf if none."""
+    if not metrics_path.exists() or up_to_step == 0:
+        return float("-inf")
+    rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    return max((r["val_psnr"] for r in rows if "val_psnr" in r and r["step"] <= up_to_step), default=float("-inf"))
 
 
 def _out_of_time(cfg: TrainConfig, t_start: float, env: Dist) -> bool:

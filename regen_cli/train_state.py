@@ -2,7 +2,8 @@
 
 In the run folder:
 - `model.safetensors`: the EMA weights as a regular regen model file (config in metadata),
-  what `regen encode --model` and `regen eval` use.
+  what `regen encode --model` and `regen eval` use; `best-model.safetensors`: a copy of
+  it from the checkpoint with the best validation PSNR (train.py).
 - `train-state.safetensors`: raw weights (`model.*`), EMA weights (`ema.*`) and optimiser
   tensors (`opt.*`), with the step, the training config and the optimiser's
   hyper-parameters as JSON metadata. Nothing is pickled.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -29,6 +31,7 @@ from .checkpoints import save_model
 
 STATE_FILE = "train-state.safetensors"
 MODEL_FILE = "model.safetensors"
+BEST_MODEL_FILE = "best-model.safetensors"   # the checkpoint with the best validation PSNR
 FULL = StateDictOptions(full_state_dict=True, cpu_offload=True)
 
 
@@ -59,6 +62,12 @@ def save_train_state(folder: Path, step: int, model: Model, ema: Model, optimize
     tmp = folder / f".{STATE_FILE}.tmp"
     save_file(tensors, str(tmp), metadata=metadata)
     os.replace(tmp, folder / STATE_FILE)
+
+
+def copy_atomically(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
 
 
 def _save_ema_model(path: Path, ema: Model, weights: dict) -> None:

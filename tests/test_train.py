@@ -43,6 +43,8 @@ def test_training_learns_and_resumes_exactly_after_sigkill(tmp_path):
     vals = [r["val_psnr"] for r in ref_rows if "val_psnr" in r]
     print(f"\nvalidation PSNR at steps 50/100/150: {[round(v, 2) for v in vals]}")
     assert len(vals) == 3 and vals[0] < vals[1] < vals[2] and vals[2] > vals[0] + 0.2
+    # validation rose at every checkpoint, so the best model is the last one
+    assert (tmp_path / "ref" / "best-model.safetensors").read_bytes() == (tmp_path / "ref" / "model.safetensors").read_bytes()
 
     run = regen(*train_args(tmp_path, "cut", 150, 50))
     state = tmp_path / "cut" / "train-state.safetensors"
@@ -141,3 +143,15 @@ def test_paper_size_training_step_with_activation_checkpointing():
     optimizer.step()
     print(f"\npaper-size 16x step at 128x128x17: peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
     assert torch.isfinite(loss)
+
+
+def test_best_validation_psnr_on_resume_counts_only_checkpoints_up_to_the_resumed_step(tmp_path):
+    from regen_cli.train import _best_val_psnr
+    path = tmp_path / "metrics.jsonl"
+    assert _best_val_psnr(path, 100) == float("-inf")
+    rows = [{"step": 50, "val_psnr": 20.0}, {"step": 50, "loss": 0.1}, {"step": 100, "val_psnr": 22.5},
+            {"step": 150, "val_psnr": 21.0}, {"step": 200, "val_psnr": 23.0}]   # 200: after the resumed checkpoint
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert _best_val_psnr(path, 150) == 22.5
+    assert _best_val_psnr(path, 200) == 23.0
+    assert _best_val_psnr(path, 0) == float("-inf")
