@@ -91,13 +91,17 @@ class Augment:
     flip: bool = True
 
 
+def _random_side(h: int, w: int, aug: Augment, rng: np.random.Generator) -> int:
+    """Side in source pixels of a square window that a random scale in [min_scale, 1] maps to `crop`."""
+    lo = max(aug.min_scale, aug.crop / min(h, w))
+    scale = rng.uniform(lo, 1.0) if lo < 1 else aug.crop / min(h, w)
+    return min(max(aug.crop, int(round(aug.crop / scale))), h, w)
+
+
 def _crop_clip(frames: np.ndarray, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
     """uint8 (T, H, W, 3) -> float (3, T, crop, crop) in [-1, 1]."""
     t, h, w, _ = frames.shape
-    lo = max(aug.min_scale, aug.crop / min(h, w))
-    scale = rng.uniform(lo, 1.0) if lo < 1 else aug.crop / min(h, w)
-    size = max(aug.crop, int(round(aug.crop / scale)))
-    size = min(size, h, w)
+    size = _random_side(h, w, aug, rng)
     y = rng.integers(0, h - size + 1)
     x = rng.integers(0, w - size + 1)
     x_ = torch.from_numpy(np.array(frames[:, y:y + size, x:x + size])).permute(0, 3, 1, 2).float()
@@ -118,12 +122,11 @@ MAX_ZOOM = 1.25  # window side grows or shrinks by at most this factor over a cl
 
 def moving_still(image: np.ndarray, length: int, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
     """uint8 (1, H, W, 3) -> float (3, length, crop, crop) in [-1, 1]: a synthetic camera move over
-    a still photo. The square window (random side as in `_crop_clip`) pans in a straight line at
-    up to MAX_PAN output pixels per frame and zooms by up to MAX_ZOOM over the clip, sampled
+    a still photo. The square window (`_random_side`, as in `_crop_clip`) pans in a straight line
+    at up to MAX_PAN output pixels per frame and zooms by up to MAX_ZOOM over the clip, sampled
     bilinearly (sub-pixel motion) from the photo pre-scaled with antialiasing."""
     _, h, w, _ = image.shape
-    lo = max(aug.min_scale, aug.crop / min(h, w))
-    side = min(aug.crop / (rng.uniform(lo, 1.0) if lo < 1 else aug.crop / min(h, w)), h, w)
+    side = _random_side(h, w, aug, rng)
     scale = min(1.0, aug.crop / side)   # pre-scale so the window is about crop pixels: no aliasing
     photo = torch.from_numpy(np.array(image[0])).permute(2, 0, 1)[None].float()
     if scale < 1:

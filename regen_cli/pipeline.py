@@ -63,7 +63,9 @@ def _chunk_latents(model: Model, frames: list[np.ndarray], chunk, device: torch.
 
 
 def encode_file(src: Path, dst: Path, ref: ModelRef, device: torch.device, overwrite: bool,
-                quiet: bool) -> dict:
+                quiet: bool, last_frames: list | None = None) -> dict:
+    """Encodes `src` to the .rgl `dst`; when `last_frames` is a list it receives the video's
+    last k+1 frames, uint8 (H, W, 3) (extrapolation starts from them)."""
     if dst.suffix.lower() != ".rgl":
         raise UsageError(f"the output of encode must end in .rgl, got {dst.name}")
     with VideoReader(src) as reader:
@@ -71,12 +73,15 @@ def encode_file(src: Path, dst: Path, ref: ModelRef, device: torch.device, overw
         model = load(ref, device)
         span = model.ratio + 1
         count = 0
+        recent: collections.deque = collections.deque(maxlen=span)
         with atomic_output(dst, overwrite) as tmp, open(tmp, "wb") as f:
             writer = RglWriter(f)
             buffer: list[np.ndarray] = []
             bar = progress(reader.stream.frames or None, "frame", quiet, "encode")
             for frame in reader.frames():
                 buffer.append(frame)
+                if last_frames is not None:
+                    recent.append(frame)
                 count += 1
                 bar.update(1)
                 if len(buffer) == span:
@@ -95,6 +100,8 @@ def encode_file(src: Path, dst: Path, ref: ModelRef, device: torch.device, overw
                 time_base=f"{info.time_base.numerator}/{info.time_base.denominator}", source_codec=info.codec,
                 rotation_applied=info.rotation, regen_version=__version__)
             size = writer.finish(header)
+    if last_frames is not None:
+        last_frames[:] = recent
     return {"input": str(src), "output": str(dst), "frames": count, "chunks": header.chunk_count(),
             "bytes": size, **_rates(header, size), "model": ref.name, "ratio": model.ratio}
 
@@ -194,30 +201,33 @@ def verify_file(src: Path) -> dict:
 
 
 def _latents_for(src: Path, ratio: int, spec: str | None, device: torch.device, tmp: Path,
-                 quiet: bool) -> tuple[Path, str | None]:
-    """(an .rgl file, the model spec to decode it with): `src` itself, or `src` encoded first."""
+                 quiet: bool) -> tuple[Path, str | None, list[np.ndarray]]:
+    """(an .rgl file, the model spec to decode it with, the source's last k+1 frames): `src`
+    itself (no frames), or `src` encoded first."""
     if src.suffix.lower() == ".rgl":
-        return src, spec
+        return src, spec, []
     ref = resolve_model(spec, ratio)
     rgl = tmp / "input.rgl"
-    encode_file(src, rgl, ref, device, True, quiet)
-    return rgl, str(ref.path)
+    last_frames: list[np.ndarray] = []
+    encode_file(src, rgl, ref, device, True, quiet, last_frames)
+    return rgl, str(ref.path), last_frames
 
 
 @contextlib.contextmanager
 def _regen_latents(src: Path, dst: Path, ratio: int, spec: str | None, device: torch.device, overwrite: bool,
-                   quiet: bool) -> Iterator[tuple[RglReader, Model]]:
+                   quiet: bool) -> Iterator[tuple[RglReader, Model, list[np.ndarray]]]:
     """For interpolate/extrapolate: checks the output, encodes a video input to a temporary
-    .rgl (an .rgl input is used as it is), and yields its reader and the REGEN model for it."""
+    .rgl (an .rgl input is used as it is), and yields its reader, the REGEN model for it and
+    the source's last k+1 frames (empty for an .rgl input)."""
     from .temporal import require_regen
     output_format(dst)
     check_output(dst, overwrite)
     with tempfile.TemporaryDirectory(dir=dst.parent, prefix=f".{dst.name}.") as tmp:
-        rgl, spec = _latents_for(src, ratio, spec, device, Path(tmp), quiet)
+        rgl, spec, last_frames = _latents_for(src, ratio, spec, device, Path(tmp), quiet)
         with RglReader(rgl) as reader:
             model = model_for_file(reader.header, spec, device)
             require_regen(model)
-            yield reader, model
+            yield reader, model, last_frames
 
 
 def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fraction | None, ratio: int,
@@ -225,7 +235,7 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
                      tile: int | None, crf: int, overwrite: bool, quiet: bool) -> dict:
     from .chunking import chunk_for_time
     from .temporal import interpolation_times
-    with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model):
+    with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, _):
         h = reader.header
         source_fps = Fraction(h.fps)
         factor = factor if factor is not None else fps / source_fps
@@ -250,19 +260,13 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
             "factor": float(factor), "fps": f"{out_fps.numerator}/{out_fps.denominator}"}
 
 
-def _last_frames(src: Path, count: int) -> list[np.ndarray]:
-    """The last `count` frames of a video, uint8 (H, W, 3), read in one streaming pass."""
-    with VideoReader(src) as reader:
-        return list(collections.deque(reader.frames(), maxlen=count))
-
-
 def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: bool, ratio: int, spec: str | None,
                      device: torch.device, steps: int | None, seed: int | None, extension: bool, tile: int | None,
                      crf: int, overwrite: bool, quiet: bool) -> dict:
-    from .temporal import MAX_EXTRAPOLATION, extend
+    from .temporal import MAX_EXTRAPOLATION, extend, source_start
     if not 0 <= future <= MAX_EXTRAPOLATION or not 0 <= past <= MAX_EXTRAPOLATION or future + past == 0:
         raise UsageError(f"give --future and/or --past between 1 and {MAX_EXTRAPOLATION} frames")
-    with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model):
+    with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, last_frames):
         h = reader.header
         k = h.ratio
         steps_, seed_ = steps or h.decode_steps, h.decode_seed if seed is None else seed
@@ -270,10 +274,6 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
         decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16)
         predictor = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=False, bf16=bf16)
         chunks = plan_chunks(h.frames, k)
-        # a video input whose last chunk is partial: predict from its own last k+1 frames
-        # rather than from re-encoded decoded ones
-        partial_end = future and chunks[-1].frames < k + 1 and h.frames > k + 1
-        tail = _last_frames(src, k + 1) if partial_end and src.suffix.lower() != ".rgl" else None
 
         def window(frames: list[torch.Tensor], newest: bool) -> torch.Tensor:
             clip = torch.stack(frames[-(k + 1):] if newest else frames[:k + 1], dim=1)
@@ -303,13 +303,12 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
                         yield to_uint8(frame[:, None])[0].numpy()
                 recent = (recent + current)[-(k + 1):] if index else current
             if future:
-                if tail is not None:
-                    context = to_model_range(np.stack(tail))
-                    first_latents = encode_chunk(model, pad_to_multiple_of_8(context).to(device))
-                else:
-                    full = chunks[-1].frames == k + 1
-                    context = window(recent, True)
-                    first_latents = _chunk_latents_of(reader, len(chunks) - 1) if full else None
+                if chunks[-1].frames == k + 1:
+                    context, first_latents = window(recent, True), _chunk_latents_of(reader, len(chunks) - 1)
+                elif len(last_frames) == k + 1:   # a video input: predict from its own last frames
+                    context, first_latents = source_start(model, to_model_range(np.stack(last_frames)), device)
+                else:                             # an .rgl input: from re-encoded decoded frames
+                    context, first_latents = window(recent, True), None
                 for frame in extend(model, context, future, True, predictor, first_latents):
                     yield to_uint8(frame[:, None])[0].numpy()
 

@@ -77,6 +77,14 @@ def extend(model: Model, context: torch.Tensor, count: int, forward: bool, decod
         step += 1
 
 
+def source_start(model: Model, frames: torch.Tensor, device: torch.device
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """The source's last k+1 frames (3, k+1, H, W) in [-1, 1] -> (the context for `extend`, its
+    latents), so forward prediction starts from the source even when the last chunk is partial."""
+    frames = frames.float()
+    return frames, encode_chunk(model, pad_to_multiple_of_8(frames).to(device))
+
+
 def interpolate(model: Model, latents, factor: float | Fraction, steps: int = 1, seed: int = 0,
                 tile: int | None = None, extension: bool = True) -> torch.Tensor:
     """VideoLatents -> frames (3, floor((N-1) F) + 1, H, W) at F times the frame rate."""
@@ -118,8 +126,7 @@ def extrapolate(model: Model, latents, future: int = 0, past: int = 0, steps: in
     if tail is not None and last is None and n > k + 1 and future:
         if tuple(tail.shape) != (3, k + 1, latents.height, latents.width):
             raise ValueError(f"tail must be the last k+1 frames (3, {k + 1}, H, W), got {tuple(tail.shape)}")
-        context = tail.float()
-        last = encode_chunk(model, pad_to_multiple_of_8(context).to(predictor.device))
+        context, last = source_start(model, tail, predictor.device)
     else:
         context = window(video[:, -(k + 1):], True)
     after = list(extend(model, context, future, True, predictor, last))
