@@ -219,10 +219,12 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
 @click.option("--ratio", type=int, default=4, show_default=True)
 @click.option("--side", type=int, default=256, show_default=True, help="Downscale so the long side is at most this.")
 @click.option("--frames", type=int, default=41, show_default=True, help="Frames used from the start of each video.")
-@click.option("--horizon", type=int, default=8, show_default=True, help="Frames extrapolated each way.")
-def temporal(videos, model_spec, ratio, side, frames, horizon):
-    """Interpolation (x2 from every other frame) and extrapolation (last/first HORIZON frames held
-    out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
+@click.option("--horizon", type=int, default=8, show_default=True, help="Frames extrapolated each way (0: interpolation only).")
+@click.option("--factor", type=int, default=2, show_default=True,
+              help="Interpolation keeps every FACTOR-th frame and rebuilds the others.")
+def temporal(videos, model_spec, ratio, side, frames, horizon, factor):
+    """Interpolation (xFACTOR from every FACTOR-th frame) and extrapolation (last/first HORIZON frames
+    held out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
     from .checkpoints import load_model
     from .frames import fit_long_side
     from .temporal_quality import extrapolation_quality, interpolation_quality
@@ -234,8 +236,8 @@ def temporal(videos, model_spec, ratio, side, frames, horizon):
         source = np.stack([fit_long_side(f, side) for f in source])
         with torch.no_grad():
             rows.append({"video": str(video), "frames": len(source), "size": f"{source.shape[2]}x{source.shape[1]}",
-                         "interpolation": interpolation_quality(model, source),
-                         "extrapolation": extrapolation_quality(model, source, horizon)})
+                         "interpolation": interpolation_quality(model, source, factor=factor),
+                         "extrapolation": extrapolation_quality(model, source, horizon) if horizon else {}})
     summary = {"interpolation": {k: float(np.mean([r["interpolation"][k] for r in rows]))
                                  for k in ("interpolated", "decode_then_average", "lossless_average")},
                "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows if d in r["extrapolation"]],

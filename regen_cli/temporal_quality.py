@@ -1,9 +1,10 @@
 """Issue 7's quality protocol for interpolation and extrapolation, on held-out real frames.
 
-- Interpolation: drop every other frame, interpolate x2 from the kept ones and compare the
-  rebuilt in-between frames with the dropped originals. Baselines on the same frames:
-  decode-then-average (decode the kept frames, average each pair of decoded neighbours:
-  same compression loss) and lossless averaging (average the original neighbours).
+- Interpolation: keep every F-th frame (F = 2 in issue 7: drop every other frame), interpolate
+  xF from the kept ones and compare the rebuilt in-between frames with the dropped originals.
+  Baselines on the same frames: decode-then-average (decode the kept frames and blend each pair
+  of decoded neighbours, weighted by time distance; for F = 2 their average: same compression
+  loss) and lossless averaging (the same blend of the original neighbours).
 - Extrapolation: hold out the last (first) `horizon` frames, predict them with `future`
   (`past`) from the rest, and compare per frame with the originals. Baseline: copy the
   nearest decoded frame of the video.
@@ -27,23 +28,35 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> list[float]:
     return [min(frame_psnr(x, y), 100.0) for x, y in zip(a, b)]
 
 
-def _average(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return ((a.astype(np.uint16) + b.astype(np.uint16) + 1) // 2).astype(np.uint8)
+def _blend(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
+    """(1 - w) * a + w * b of uint8 frames, rounded half up; w = 1/2 is the rounded average."""
+    return np.floor((1 - w) * a.astype(np.float64) + w * b.astype(np.float64) + 0.5).astype(np.uint8)
 
 
-def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed: int = 0) -> dict:
-    """frames uint8 (T, H, W, 3), T >= 3 (an even T drops its last frame) -> mean PSNR (dB) of
-    the dropped frames rebuilt by x2 interpolation and by the two baselines."""
-    frames = frames[:len(frames) - (1 - len(frames) % 2)]
-    kept, dropped = frames[0::2], frames[1::2]
+def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed: int = 0,
+                          factor: int = 2) -> dict:
+    """frames uint8 (T, H, W, 3), T >= factor + 1 (trailing frames past the last kept one are
+    dropped) -> mean PSNR (dB) of the dropped frames rebuilt by x`factor` interpolation and by
+    the two baselines, plus the PSNR of the decoded kept frames."""
+    if factor < 2 or len(frames) < factor + 1:
+        raise ValueError(f"need factor >= 2 and at least factor + 1 frames, got {factor} and {len(frames)}")
+    frames = frames[:(len(frames) - 1) // factor * factor + 1]
+    kept = frames[0::factor]
     latents = encode(model, to_model_range(kept))
-    rebuilt = to_uint8(interpolate(model, latents, 2, steps, seed)).numpy()[1::2]
+    between = [i for i in range(len(frames)) if i % factor]
+    rebuilt = to_uint8(interpolate(model, latents, factor, steps, seed)).numpy()[between]
     decoded = to_uint8(decode(model, latents, steps=steps, seed=seed)).numpy()
+
+    def blended(source: np.ndarray) -> np.ndarray:
+        return np.stack([_blend(source[i // factor], source[i // factor + 1], (i % factor) / factor)
+                         for i in between])
+
+    dropped = frames[between]
     scores = {"interpolated": _psnr(rebuilt, dropped),
-              "decode_then_average": _psnr(_average(decoded[:-1], decoded[1:]), dropped),
-              "lossless_average": _psnr(_average(kept[:-1], kept[1:]), dropped),
+              "decode_then_average": _psnr(blended(decoded), dropped),
+              "lossless_average": _psnr(blended(kept), dropped),
               "decoded_kept_frames": _psnr(decoded, kept)}
-    return {"dropped_frames": len(dropped), **{k: float(np.mean(v)) for k, v in scores.items()}}
+    return {"factor": factor, "dropped_frames": len(dropped), **{k: float(np.mean(v)) for k, v in scores.items()}}
 
 
 def _extrapolate_one_way(model: Model, context: np.ndarray, truth: np.ndarray, forward: bool, steps: int,

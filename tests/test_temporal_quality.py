@@ -51,3 +51,16 @@ def test_extrapolation_protocol_scores_every_distance_against_the_right_frames()
         unaligned = extrapolation_quality(model, frames[:13], horizon=4)
     assert len(unaligned["forward_partial_last_chunk"]["predicted"]) == 4
     assert len(unaligned["forward_partial_last_chunk_rgl"]["predicted"]) == 4
+
+
+def test_interpolation_protocol_at_factor_four_blends_by_time_distance():
+    frames = to_uint8(read_clip("realshort.mp4", 11, 48, 32)).numpy()   # 9 used: kept 0, 4, 8
+    model = _model()
+    with torch.no_grad():
+        result = interpolation_quality(model, frames, factor=4)
+    kept = frames[0:9:4]
+    between = [1, 2, 3, 5, 6, 7]
+    blend = [np.floor((1 - (i % 4) / 4) * kept[i // 4].astype(float) + (i % 4) / 4 * kept[i // 4 + 1] + 0.5)
+             .astype(np.uint8) for i in between]
+    assert result["factor"] == 4 and result["dropped_frames"] == 6
+    assert abs(result["lossless_average"] - _mean_psnr(blend, frames[between])) < 1e-9
