@@ -9,8 +9,8 @@ RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, m
 EVAL_JSON is the output of `regen eval --json` on clips held out of that training. Optional:
 `--resolution`: `regen eval --crop S --json` outputs (training crop, 2x, 4x); `--baseline`:
 `regen eval --json` of the MAGVIT-v2 baseline trained at equal budget (its run folder as
-`--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: the output of
-`python -m regen_cli.bench temporal`; `--earlier`: run folders of earlier stages (warm starts),
+`--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: outputs of
+`python -m regen_cli.bench temporal` (repeatable); `--earlier`: run folders of earlier stages (warm starts),
 listed with their commands; `--baseline-regen`: when the final stage trained longer than the
 baseline, the eval JSON of the REGEN stage that had the baseline's budget. The card
 records the exact training command, data, seed, steps, wall time, hardware and the measured
@@ -45,7 +45,8 @@ def main() -> None:
     parser.add_argument("--baseline-regen-steps", type=int, help="that stage's steps")
     parser.add_argument("--earlier", type=Path, action="append", default=[],
                         help="run folders of earlier training stages, in order")
-    parser.add_argument("--temporal", type=Path)
+    parser.add_argument("--temporal", type=Path, action="append", default=[],
+                        help="`python -m regen_cli.bench temporal` outputs (e.g. --factor 2 and --factor 4)")
     parser.add_argument("--hardware", default=f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU")
     parser.add_argument("--timing-note", default="on this machine's CPU")
     parser.add_argument("--note", default="")
@@ -87,7 +88,7 @@ def main() -> None:
     lines += [
         f"- {'Final stage' if args.earlier else 'Command'}: `{command(config)}` (resumed runs continue the same schedule)",
         "- Data: the public dev videos fetched by `scripts/fetch_training_data.py`"
-        + (" and, in the final stage, the still photos its `--images` adds (`--data` of the stills' folder)"
+        + (" and the still photos its `--images` adds, in the stages whose command has the stills' folder as `--data`"
            if any(Path(d).name == "stills" for d in config["data"]) else "")
         + ", minus the held-out clips below.",
         f"- Seed {config['seed']}, {checkpoint_step} steps, {steps[-1]['wall_s'] / 60:.0f} minutes of training wall time "
@@ -107,8 +108,8 @@ def main() -> None:
         equal = json.loads(args.baseline_regen.read_text()) if args.baseline_regen else report
         lines += baseline_section(equal, baseline, args.baseline_run, args.baseline_regen_steps or steps[-1]["step"],
                                   args.baseline_regen is not None)
-    if args.temporal:
-        lines += temporal_section(json.loads(args.temporal.read_text()))
+    for number, path in enumerate(args.temporal):
+        lines += temporal_section(json.loads(path.read_text()), heading=number == 0)
     if args.note:
         lines += ["## Notes", "", args.note, ""]
     (WEIGHTS / f"{args.name}.md").write_text("\n".join(lines))
@@ -176,10 +177,14 @@ def baseline_section(report: dict, base: dict, base_run: Path | None, regen_step
     return lines
 
 
-def temporal_section(bench: dict) -> list[str]:
-    lines = ["## Interpolation and extrapolation (`python -m regen_cli.bench temporal`)", "",
-             "x2 interpolation of every other frame, PSNR (dB) of the rebuilt frames against the dropped originals:", "",
-             "| clip | size | interpolated | decode-then-average | lossless average |", "|---|---|---|---|---|"]
+def temporal_section(bench: dict, heading: bool = True) -> list[str]:
+    factor = bench["clips"][0]["interpolation"].get("factor", 2)
+    kept = "every other frame" if factor == 2 else f"from every {factor}th frame"
+    blend = "average" if factor == 2 else "blend"
+    lines = ["## Interpolation and extrapolation (`python -m regen_cli.bench temporal`)", ""] if heading else []
+    lines += [f"x{factor} interpolation {'of ' if factor == 2 else ''}{kept}, PSNR (dB) of the rebuilt frames against the dropped originals"
+              + ("" if factor == 2 else " (baselines blend the two neighbours by time distance)") + ":", "",
+              f"| clip | size | interpolated | decode-then-{blend} | lossless {blend} |", "|---|---|---|---|---|"]
     for c in bench["clips"]:
         i = c["interpolation"]
         lines.append(f"| {Path(c['video']).name} | {c['size']} | {i['interpolated']:.2f} | "
