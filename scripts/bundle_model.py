@@ -83,7 +83,7 @@ def main() -> None:
         elast = [r for r in erows if "loss" in r][-1]
         evals = [r for r in erows if "val_psnr" in r]
         lines += [f"- Stage {number} (earlier run, whose weights the next stage starts from): `{command(ec)}`; "
-                  f"{elast['step']} steps, {elast['wall_s'] / 60:.0f} minutes"
+                  f"{elast['step']} steps, {elast['wall_s'] / 60:.0f} minutes in its last process"
                   + (f", last validation PSNR {evals[-1]['val_psnr']:.2f} dB" if evals else "") + "."]
     lines += [
         f"- {'Final stage' if args.earlier else 'Command'}: `{command(config)}` (resumed runs continue the same schedule)",
