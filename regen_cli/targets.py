@@ -3,8 +3,9 @@
 Each turns a batch of consecutive source frames into (encoder input of k+1 frames,
 k+1 target frames, their times relative to the encoded chunk's first frame):
 - reconstruction: the chunk's own frames at times 0..k;
-- interpolation: the chunk is every other frame of 2k+1 source frames; targets are the k
-  frames in between (times j + 1/2) plus one random encoded frame;
+- interpolation: the chunk is every F-th frame of Fk+1 source frames (F = 2 by default);
+  targets are k of the frames in between (all k at F = 2: times j + 1/2; a random k of the
+  (F-1)k at larger F: times j + i/F) plus one random encoded frame;
 - extrapolation: the chunk is frames e..e+k of k+1+2e source frames (e = max(1, k/4));
   targets are the e frames before it (times -e..-1), the e after it (k+1..k+e), and
   k+1-2e random frames of the chunk itself.
@@ -27,6 +28,7 @@ class TargetSchedule:
     recon_end: float = 0.5      # ... from `ramp_steps` on
     ramp_steps: int = 5000
     interp_share: float = 0.5   # interpolation's share of the remaining probability
+    interp_max_factor: int = 2  # interpolation keeps every F-th frame, F a power of two up to this
 
     def probabilities(self, step: int) -> tuple[float, float, float]:
         f = min(step / max(self.ramp_steps, 1), 1.0)
@@ -37,29 +39,36 @@ class TargetSchedule:
     def choose(self, step: int, rng: np.random.Generator) -> str:
         return KINDS[rng.choice(3, p=np.array(self.probabilities(step)))]
 
+    def interp_factor(self, rng: np.random.Generator) -> int:
+        """F for an interpolation clip: uniform over 2, 4, ... up to interp_max_factor (2 draws nothing)."""
+        factors = [2 ** i for i in range(1, self.interp_max_factor.bit_length())]
+        return factors[0] if len(factors) == 1 else int(rng.choice(factors))
+
 
 def margin(ratio: int) -> int:
     return max(1, ratio // 4)
 
 
-def source_length(kind: str, ratio: int) -> int:
-    """Consecutive source frames a clip needs for `kind`."""
-    return {"reconstruction": ratio + 1, "interpolation": 2 * ratio + 1,
+def source_length(kind: str, ratio: int, factor: int = 2) -> int:
+    """Consecutive source frames a clip needs for `kind` (`factor`: interpolation's F)."""
+    return {"reconstruction": ratio + 1, "interpolation": factor * ratio + 1,
             "extrapolation": ratio + 1 + 2 * margin(ratio)}[kind]
 
 
-def make_targets(kind: str, clips: torch.Tensor, ratio: int,
-                 rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """clips (B, 3, L, H, W) with L = source_length(kind) -> inputs (B, 3, k+1, H, W),
+def make_targets(kind: str, clips: torch.Tensor, ratio: int, rng: np.random.Generator,
+                 factor: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """clips (B, 3, L, H, W) with L = source_length(kind, ratio, factor) -> inputs (B, 3, k+1, H, W),
     targets (B, 3, k+1, H, W), times (B, k+1) float32."""
     k = ratio
     if kind == "reconstruction":
         index = np.arange(k + 1)
         inputs, times = clips, index.astype(np.float32)
     elif kind == "interpolation":
-        inputs = clips[:, :, ::2]
-        index = np.sort(np.concatenate([np.arange(1, 2 * k, 2), [2 * rng.integers(k + 1)]]))
-        times = index / 2.0
+        inputs = clips[:, :, ::factor]
+        between = np.arange(1, factor * k, 2) if factor == 2 else rng.choice(
+            [i for i in range(factor * k + 1) if i % factor], size=k, replace=False)
+        index = np.sort(np.concatenate([between, [factor * rng.integers(k + 1)]]))
+        times = index / float(factor)
     elif kind == "extrapolation":
         e = margin(k)
         inputs = clips[:, :, e:e + k + 1]

@@ -82,13 +82,15 @@ class TrainConfig:
     recon_end: float = 0.5
     ramp_steps: int = 5000
     interp_share: float = 0.5
+    interp_max_factor: int = 2            # interpolation targets keep every F-th frame, F in 2, 4, .. up to this
 
     @property
     def preset(self) -> str:
         return f"{self.decoder}-{self.size}-{self.ratio}x"
 
     def schedule(self) -> TargetSchedule:
-        return TargetSchedule(self.recon_start, self.recon_end, self.ramp_steps, self.interp_share)
+        return TargetSchedule(self.recon_start, self.recon_end, self.ramp_steps, self.interp_share,
+                              self.interp_max_factor)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -179,8 +181,9 @@ def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: Ta
         images = sample_images(cache, cfg.image_batch, aug, rng)
         return "image", images, images, torch.zeros(cfg.image_batch, 1)
     kind = schedule.choose(step, rng) if isinstance(model, Regen) else "reconstruction"
-    clips = sample_clips(cache, source_length(kind, cfg.ratio), cfg.batch, aug, rng, cfg.still_motion)
-    inputs, targets, times = make_targets(kind, clips, cfg.ratio, rng)
+    factor = schedule.interp_factor(rng) if kind == "interpolation" else 2
+    clips = sample_clips(cache, source_length(kind, cfg.ratio, factor), cfg.batch, aug, rng, cfg.still_motion)
+    inputs, targets, times = make_targets(kind, clips, cfg.ratio, rng, factor)
     if isinstance(model, Regen) and cfg.target_frames:
         targets, times = subsample_targets(targets, times, cfg.target_frames, rng)
     return kind, inputs, targets, times

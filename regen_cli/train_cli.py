@@ -54,6 +54,8 @@ def train_command(resume, quiet, as_json, **options):
         raise click.BadParameter("must be a multiple of 8", param_hint="--crop")
     if options["ratio"] not in (4, 8, 16, 32):
         raise click.BadParameter("must be 4, 8, 16 or 32", param_hint="--ratio")
+    if options["interp_max_factor"] not in (2, 4, 8):
+        raise click.BadParameter("must be 2, 4 or 8", param_hint="--interp-max-factor")
     if options["decoder"] not in ("regen", "magvit2") or options["size"] not in ("tiny", "small", "paper"):
         raise click.UsageError("--decoder is regen or magvit2; --size is tiny, small or paper")
     config = TrainConfig(**{k: tuple(v) if isinstance(v, tuple) else v for k, v in options.items()})
