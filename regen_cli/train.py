@@ -37,6 +37,7 @@ from models import Magvit2, Model, Regen, build_model, count_parameters
 from .api import decode, encode
 from .checkpoints import load_model
 from .data import Augment, FrameCache, find_media, sample_clips, sample_images, step_rng
+from .errors import UsageError
 from .frames import to_model_range, to_uint8
 from .metrics import video_psnr, video_ssim
 from .targets import TargetSchedule, make_targets, source_length, subsample_targets
@@ -175,6 +176,23 @@ def validate(model: Model, clips: list[torch.Tensor]) -> dict:
     return {"val_psnr": float(np.mean(psnr)), "val_ssim": float(np.mean(ssim))}
 
 
+def _check_clip_lengths(cfg: TrainConfig, cache: FrameCache, regen: bool) -> None:
+    """Refuse before training, not mid-run, when no training video is long enough for a target
+    kind the schedule can draw (moving stills, when enabled and present, are any length)."""
+    if cfg.still_motion > 0 and any(len(c.frames) == 1 for c in cache.clips):
+        return
+    recon, rest = max(cfg.recon_start, cfg.recon_end) > 0, min(cfg.recon_start, cfg.recon_end) < 1
+    kinds = {"reconstruction": recon or not regen, "interpolation": regen and rest and cfg.interp_share > 0,
+             "extrapolation": regen and rest and cfg.interp_share < 1}
+    longest = max((len(c.frames) for c in cache.videos), default=0)
+    for kind in (k for k, drawn in kinds.items() if drawn):
+        needed = source_length(kind, cfg.ratio, cfg.interp_max_factor)
+        if longest < needed:
+            raise UsageError(f"{kind} targets at {cfg.ratio}x need training videos of {needed} frames; the longest "
+                             f"has {longest} (add longer videos, change the target mix or --interp-max-factor, "
+                             "or use --still-motion with still images)")
+
+
 def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: TargetSchedule, step: int,
                  rng: np.random.Generator, model: Model) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
     if rng.random() < cfg.image_ratio:
@@ -230,6 +248,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     val_clips = validation_clips(cfg, FrameCache(sorted(val_paths), cache_dir, cfg.cache_side)) if val_paths else []
     aug = Augment(cfg.crop, cfg.min_scale)
     schedule = cfg.schedule()
+    _check_clip_lengths(cfg, cache, isinstance(model, Regen))
     if env.main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "train-config.json").write_text(cfg.to_json() + "\n")

@@ -166,3 +166,13 @@ def test_best_validation_psnr_on_resume_counts_only_checkpoints_up_to_the_resume
     assert _best_val_psnr(path, 150) == 22.5
     assert _best_val_psnr(path, 200) == 23.0
     assert _best_val_psnr(path, 0) == float("-inf")
+
+
+def test_training_videos_too_short_for_a_target_kind_are_refused_before_training(tmp_path):
+    args = ["train", "--data", DATA / "realshort.mp4", "--out", tmp_path / "run", "--steps", "5",
+            "--cache-dir", tmp_path / "cache", "-q", *ARGS[:2], "--ratio", "32", *ARGS[4:]]
+    proc = regen(*args)
+    assert proc.wait(timeout=120) == 2
+    message = proc.stderr.read()
+    assert "interpolation targets at 32x need training videos of 65 frames; the longest has 36" in message
+    assert message.count("\n") == 1 and not (tmp_path / "run").exists()
