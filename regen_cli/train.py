@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -35,13 +36,14 @@ from tqdm import tqdm
 from models import Magvit2, Model, Regen, build_model, count_parameters
 
 from .api import decode, encode
+from .atomic import atomic_output
 from .checkpoints import load_model
 from .data import Augment, FrameCache, find_media, sample_clips, sample_images, step_rng
 from .errors import UsageError
 from .frames import to_model_range, to_uint8
 from .metrics import video_psnr, video_ssim
-from .targets import TargetSchedule, make_targets, source_length, subsample_targets
-from .train_state import BEST_MODEL_FILE, MODEL_FILE, STATE_FILE, copy_atomically, load_train_state, save_train_state
+from .targets import KINDS, TargetSchedule, make_targets, source_length, subsample_targets
+from .train_state import BEST_MODEL_FILE, MODEL_FILE, STATE_FILE, load_train_state, save_train_state
 
 
 @dataclass(frozen=True)
@@ -176,18 +178,18 @@ def validate(model: Model, clips: list[torch.Tensor]) -> dict:
     return {"val_psnr": float(np.mean(psnr)), "val_ssim": float(np.mean(ssim))}
 
 
-def _check_clip_lengths(cfg: TrainConfig, cache: FrameCache, regen: bool) -> None:
+def _check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSchedule | None) -> None:
     """Refuse before training, not mid-run, when no training video is long enough for a target
-    kind the schedule can draw (moving stills, when enabled and present, are any length)."""
+    kind the schedule can draw (None: reconstruction only, the baseline); the target mix moves
+    linearly, so its ends show every kind it draws. Moving stills, when enabled and present,
+    are any length."""
     if cfg.still_motion > 0 and any(len(c.frames) == 1 for c in cache.clips):
         return
-    recon, rest = max(cfg.recon_start, cfg.recon_end) > 0, min(cfg.recon_start, cfg.recon_end) < 1
-    kinds = {"reconstruction": recon or not regen, "interpolation": regen and rest and cfg.interp_share > 0,
-             "extrapolation": regen and rest and cfg.interp_share < 1}
+    ends = [schedule.probabilities(0), schedule.probabilities(schedule.ramp_steps)] if schedule else [(1, 0, 0)]
     longest = max((len(c.frames) for c in cache.videos), default=0)
-    for kind in (k for k, drawn in kinds.items() if drawn):
+    for kind, *shares in zip(KINDS, *ends):
         needed = source_length(kind, cfg.ratio, cfg.interp_max_factor)
-        if longest < needed:
+        if max(shares) > 0 and longest < needed:
             raise UsageError(f"{kind} targets at {cfg.ratio}x need training videos of {needed} frames; the longest "
                              f"has {longest} (add longer videos, change the target mix or --interp-max-factor, "
                              "or use --still-motion with still images)")
@@ -248,7 +250,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     val_clips = validation_clips(cfg, FrameCache(sorted(val_paths), cache_dir, cfg.cache_side)) if val_paths else []
     aug = Augment(cfg.crop, cfg.min_scale)
     schedule = cfg.schedule()
-    _check_clip_lengths(cfg, cache, isinstance(model, Regen))
+    _check_clip_lengths(cfg, cache, schedule if isinstance(model, Regen) else None)
     if env.main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "train-config.json").write_text(cfg.to_json() + "\n")
@@ -311,7 +313,8 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
                 last.update(scores)
                 if scores["val_psnr"] > best_psnr:
                     best_psnr = scores["val_psnr"]
-                    copy_atomically(out / MODEL_FILE, out / BEST_MODEL_FILE)
+                    with atomic_output(out / BEST_MODEL_FILE, overwrite=True) as tmp:
+                        shutil.copyfile(out / MODEL_FILE, tmp)
                 if not quiet:
                     bar.write(f"step {step + 1}: val PSNR {scores['val_psnr']:.2f} dB, SSIM {scores['val_ssim']:.4f}")
         if out_of_time:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import torch
@@ -62,12 +61,6 @@ def save_train_state(folder: Path, step: int, model: Model, ema: Model, optimize
     tmp = folder / f".{STATE_FILE}.tmp"
     save_file(tensors, str(tmp), metadata=metadata)
     os.replace(tmp, folder / STATE_FILE)
-
-
-def copy_atomically(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def _save_ema_model(path: Path, ema: Model, weights: dict) -> None:
