@@ -11,9 +11,15 @@ Layout (all integers little-endian):
 
     Record header: b"RGLC" | chunk index u32 | latent frames u16 (2, or 1 for an image) |
                    channels u16 | latent height u16 | latent width u16 | payload length u32 |
-                   CRC-32 of payload | reserved u32 (0) | CRC-32 of record-header bytes 0..27
-    Payload: one zstd frame holding int8 latents in (frames, channels, height, width) order;
-             value q stands for q / 127 (z_c first, then z_m).
+                   CRC-32 of payload | coding u32 | CRC-32 of record-header bytes 0..27
+    Payload: one zstd frame holding int8 values in (frames, channels, height, width) order.
+             Coding 0: the latents themselves; value q stands for q / 127 (z_c first, then
+             z_m). Coding 1: their lossless MED prediction residuals (`latent_coding`).
+             The writer stores whichever of the two is smaller, chunk by chunk.
+
+Versions: 1.0 had no codings (the field was reserved, always 0); 2.0 added coding 1. This
+reader reads both; regen versions that read only 1.x refuse 2.x files with a clear message
+instead of misreading them.
 
 Every byte is under a CRC, so a truncated file (no valid footer) or any flipped bit is
 detected. The header sits after the records because the frame count is only known once
@@ -38,12 +44,14 @@ from typing import BinaryIO
 import numpy as np
 import zstandard
 
+from . import latent_coding
 from .errors import CorruptFile, UnsupportedInput, UsageError
 
 MAGIC = b"\x89RGL\r\n\x1a\n"
 END_MAGIC = b"RGL-END\x00"
 RECORD_MAGIC = b"RGLC"
-MAJOR, MINOR = 1, 0
+MAJOR, MINOR = 2, 0
+READABLE_MAJORS = (1, 2)
 PREAMBLE = struct.Struct("<8sHHI")
 RECORD = struct.Struct("<4sIHHHHIIII")
 FOOTER = struct.Struct("<QIQIII8s")
@@ -165,9 +173,12 @@ class RglWriter:
         """int8 (frames, channels, h, w)."""
         if latents.dtype != np.int8 or latents.ndim != 4:
             raise ValueError("chunk latents must be int8 (frames, channels, h, w)")
-        payload = self.compressor.compress(np.ascontiguousarray(latents).tobytes())
+        raw = self.compressor.compress(np.ascontiguousarray(latents).tobytes())
+        predicted = self.compressor.compress(latent_coding.encode(latents).tobytes())
+        coding, payload = (latent_coding.MED, predicted) if len(predicted) < len(raw) else (latent_coding.RAW, raw)
         frames, channels, h, w = latents.shape
-        head = RECORD.pack(RECORD_MAGIC, len(self.offsets), frames, channels, h, w, len(payload), crc(payload), 0, 0)
+        head = RECORD.pack(RECORD_MAGIC, len(self.offsets), frames, channels, h, w, len(payload), crc(payload),
+                           coding, 0)
         head = head[:28] + struct.pack("<I", crc(head[:28]))
         self.offsets.append(self.position)
         self._write(head + payload)
@@ -224,7 +235,7 @@ class RglReader:
         if major > MAJOR:
             raise UnsupportedInput(f"{self.path} uses .rgl format {major}.{minor}, newer than this regen "
                                    f"reads ({MAJOR}.x); upgrade regen")
-        if major != MAJOR:
+        if major not in READABLE_MAJORS:
             raise self._fail(f"unknown format version {major}.{minor}")
         self.version = (major, minor)
         self.file.seek(self.size - FOOTER.size)
@@ -260,9 +271,11 @@ class RglReader:
         start, end = self.offsets[index], self.offsets[index + 1]
         self.file.seek(start)
         head = self.file.read(RECORD.size)
-        magic, number, frames, channels, lh, lw, length, payload_crc, _, head_crc = RECORD.unpack(head)
+        magic, number, frames, channels, lh, lw, length, payload_crc, coding, head_crc = RECORD.unpack(head)
         if magic != RECORD_MAGIC or crc(head[:28]) != head_crc:
             raise self._fail(f"chunk {index} record header damaged")
+        if coding not in (latent_coding.CODINGS if self.version[0] >= 2 else (latent_coding.RAW,)):
+            raise self._fail(f"chunk {index} has unknown latent coding {coding}")
         if (number != index or (frames, channels, lh, lw) != (h.latent_frames(), h.latent_channels,
                                                              h.latent_height, h.latent_width)
                 or length != end - start - RECORD.size):
@@ -277,7 +290,8 @@ class RglReader:
             raise self._fail(f"chunk {index} payload does not decompress ({exc})") from None
         if len(raw) != expected:
             raise self._fail(f"chunk {index} payload has the wrong size")
-        return np.frombuffer(raw, dtype=np.int8).reshape(frames, channels, lh, lw)
+        values = np.frombuffer(raw, dtype=np.int8).reshape(frames, channels, lh, lw)
+        return latent_coding.decode(values) if coding == latent_coding.MED else values
 
     def close(self) -> None:
         self.file.close()

@@ -117,3 +117,47 @@ def test_header_validation_rejects_nonsense():
             RglHeader.from_json(bad)
     newer = good[:-1] + b',"future_field":1}'
     assert RglHeader.from_json(newer).extra == {"future_field": 1}
+
+
+def _record_codings(path):
+    import struct
+    with RglReader(path) as r:
+        codings = []
+        for offset in r.offsets[:-1]:
+            r.file.seek(offset)
+            codings.append(struct.unpack("<4sIHHHHIIII", r.file.read(32))[8])
+        return codings
+
+
+def test_writer_stores_the_smaller_coding_per_chunk(tmp_path):
+    y, x = np.mgrid[0:3, 0:5]
+    smooth = np.broadcast_to((x + y)[None, None], (2, 8, 3, 5)).astype(np.int8) * 20
+    chunks = [smooth, make_chunks(1, seed=3)[0], smooth]
+    write(tmp_path / "a.rgl", chunks, header())
+    assert _record_codings(tmp_path / "a.rgl") == [1, 0, 1]
+    with RglReader(tmp_path / "a.rgl") as r:
+        assert r.version == (MAJOR, 0) == (2, 0)
+        for i, c in enumerate(chunks):
+            assert np.array_equal(r.read_chunk(i), c)
+
+
+def test_format_1_0_files_still_read():
+    from pathlib import Path
+    path = Path(__file__).parent / "data" / "format-1.0.rgl"     # written by regen's format 1.0 writer
+    with RglReader(path) as r:
+        assert r.version == (1, 0) and r.header == header()
+        for i, c in enumerate(make_chunks(3, seed=7)):
+            assert np.array_equal(r.read_chunk(i), c)
+
+
+def test_unknown_coding_is_rejected(tmp_path):
+    import struct
+    import zlib
+    write(tmp_path / "a.rgl", make_chunks(), header())
+    data = bytearray((tmp_path / "a.rgl").read_bytes())
+    record = 16                                                  # first record follows the preamble
+    data[record + 24:record + 28] = struct.pack("<I", 7)
+    data[record + 28:record + 32] = struct.pack("<I", zlib.crc32(bytes(data[record:record + 28])) & 0xFFFFFFFF)
+    (tmp_path / "b.rgl").write_bytes(bytes(data))
+    with pytest.raises(CorruptFile, match="unknown latent coding 7"):
+        _read_all(tmp_path / "b.rgl")
