@@ -27,18 +27,13 @@ def _wrap(x: np.ndarray) -> np.ndarray:
     return ((x.astype(np.int16) + 128) & 255) - 128
 
 
-def _med(left: np.ndarray, up: np.ndarray, upleft: np.ndarray) -> np.ndarray:
+def _predict(left: np.ndarray, up: np.ndarray, upleft: np.ndarray, top: np.ndarray,
+             leftmost: np.ndarray) -> np.ndarray:
+    """The prediction rule, the one place it is written: neighbours of any matching shapes,
+    `top`/`leftmost` true in the first row/column (their out-of-plane neighbours unused)."""
     hi, lo = np.maximum(left, up), np.minimum(left, up)
-    return np.where(upleft >= hi, lo, np.where(upleft <= lo, hi, left + up - upleft))
-
-
-def _prediction(x: np.ndarray) -> np.ndarray:
-    """int16 (..., H, W) -> the MED prediction of every value from its causal neighbours."""
-    pred = np.zeros_like(x)
-    pred[..., 0, 1:] = x[..., 0, :-1]
-    pred[..., 1:, 0] = x[..., :-1, 0]
-    pred[..., 1:, 1:] = _med(x[..., 1:, :-1], x[..., :-1, 1:], x[..., :-1, :-1])
-    return pred
+    med = np.where(upleft >= hi, lo, np.where(upleft <= lo, hi, left + up - upleft))
+    return np.where(top, np.where(leftmost, 0, left), np.where(leftmost, up, med))
 
 
 def encode(latents: np.ndarray) -> np.ndarray:
@@ -46,7 +41,10 @@ def encode(latents: np.ndarray) -> np.ndarray:
     x = latents.astype(np.int16)
     if x.shape[0] == 2:
         x[1] = _wrap(x[1] - x[0])
-    return _wrap(x - _prediction(x)).astype(np.int8)
+    padded = np.pad(x, [(0, 0), (0, 0), (1, 0), (1, 0)])       # row/column -1 reads as 0
+    rows, cols = np.indices(x.shape[-2:])
+    pred = _predict(padded[..., 1:, :-1], padded[..., :-1, 1:], padded[..., :-1, :-1], rows == 0, cols == 0)
+    return _wrap(x - pred).astype(np.int8)
 
 
 def decode(residual: np.ndarray) -> np.ndarray:
@@ -60,10 +58,8 @@ def decode(residual: np.ndarray) -> np.ndarray:
     for s in range(h + w - 1):
         i = np.arange(max(0, s - w + 1), min(h - 1, s) + 1)
         j = s - i
-        left = x[..., i, np.maximum(j - 1, 0)]
-        up = x[..., np.maximum(i - 1, 0), j]
-        upleft = x[..., np.maximum(i - 1, 0), np.maximum(j - 1, 0)]
-        pred = np.where(i == 0, np.where(j == 0, 0, left), np.where(j == 0, up, _med(left, up, upleft)))
+        above, before = np.maximum(i - 1, 0), np.maximum(j - 1, 0)
+        pred = _predict(x[..., i, before], x[..., above, j], x[..., above, before], i == 0, j == 0)
         x[..., i, j] = _wrap(r[..., i, j] + pred)
     if frames == 2:
         x[1] = _wrap(x[1] + x[0])
