@@ -3,9 +3,12 @@
 Each turns a batch of consecutive source frames into (encoder input of k+1 frames,
 k+1 target frames, their times relative to the encoded chunk's first frame):
 - reconstruction: the chunk's own frames at times 0..k;
-- interpolation: the chunk is every F-th frame of Fk+1 source frames (F = 2 by default);
-  targets are k of the frames in between (all k at F = 2: times j + 1/2; a random k of the
-  (F-1)k at larger F: times j + i/F) plus one random encoded frame;
+- interpolation: the chunk is every F-th frame of Fk+1 source frames (F = 2 by default),
+  which come with F-1 more source frames on each side; targets are k random frames of the
+  ones not encoded (times j + i/F from -(F-1)/F to k + (F-1)/F) plus one random encoded
+  frame. The side frames teach the decoder the gap between consecutive chunks: chunks do
+  not overlap, so an in-between time such as k + 1/2 is covered by no chunk's latents and
+  is decoded from the chunks on both sides (temporal.py);
 - extrapolation: the chunk is frames e..e+k of k+1+2e source frames (e = max(1, k/4));
   targets are the e frames before it (times -e..-1), the e after it (k+1..k+e), and
   k+1-2e random frames of the chunk itself.
@@ -51,7 +54,7 @@ def margin(ratio: int) -> int:
 
 def source_length(kind: str, ratio: int, factor: int = 2) -> int:
     """Consecutive source frames a clip needs for `kind` (`factor`: interpolation's F)."""
-    return {"reconstruction": ratio + 1, "interpolation": factor * ratio + 1,
+    return {"reconstruction": ratio + 1, "interpolation": factor * ratio + 1 + 2 * (factor - 1),
             "extrapolation": ratio + 1 + 2 * margin(ratio)}[kind]
 
 
@@ -64,11 +67,12 @@ def make_targets(kind: str, clips: torch.Tensor, ratio: int, rng: np.random.Gene
         index = np.arange(k + 1)
         inputs, times = clips, index.astype(np.float32)
     elif kind == "interpolation":
-        inputs = clips[:, :, ::factor]
-        between = np.arange(1, factor * k, 2) if factor == 2 else rng.choice(
-            [i for i in range(factor * k + 1) if i % factor], size=k, replace=False)
-        index = np.sort(np.concatenate([between, [factor * rng.integers(k + 1)]]))
-        times = index / float(factor)
+        side = factor - 1
+        inputs = clips[:, :, side:side + factor * k + 1:factor]
+        between = rng.choice([i for i in range(factor * k + 1 + 2 * side) if (i - side) % factor],
+                             size=k, replace=False)
+        index = np.sort(np.concatenate([between, [side + factor * rng.integers(k + 1)]]))
+        times = (index - side) / float(factor)
     elif kind == "extrapolation":
         e = margin(k)
         inputs = clips[:, :, e:e + k + 1]

@@ -94,25 +94,31 @@ def test_targets_and_schedule():
         step = (inputs[0, 0, 1, 0, 0] - inputs[0, 0, 0, 0, 0]).item()
         # the target frame's source index equals first input index + time * stride
         torch.testing.assert_close(targets[0, 0, :, 0, 0], first + times[0] * step)
-    # x4 interpolation targets: every 4th frame is encoded, k of the 3k frames between are targets
+    # x4 interpolation targets: every 4th frame is encoded, k of the 3k + 6 frames between and
+    # beside (3 on each side, the gap to the neighbouring chunks) are targets
     length = source_length("interpolation", 8, 4)
     clips = torch.arange(length, dtype=torch.float32).view(1, 1, length, 1, 1).expand(2, 3, -1, 4, 4)
-    inputs, targets, times = make_targets("interpolation", clips, 8, rng, factor=4)
-    assert length == 33 and inputs.shape[2] == targets.shape[2] == 9
-    torch.testing.assert_close(inputs[0, 0, :, 0, 0], torch.arange(0, 33, 4, dtype=torch.float32))
-    torch.testing.assert_close(targets[0, 0, :, 0, 0], times[0] * 4)
-    assert int(((times[0] * 4) % 4 != 0).sum()) == 8                    # 8 in-between frames, 1 encoded
+    assert length == 39
+    seen = set()
+    for _ in range(40):
+        inputs, targets, times = make_targets("interpolation", clips, 8, rng, factor=4)
+        assert inputs.shape[2] == targets.shape[2] == 9
+        torch.testing.assert_close(inputs[0, 0, :, 0, 0], torch.arange(3, 36, 4, dtype=torch.float32))
+        torch.testing.assert_close(targets[0, 0, :, 0, 0], 3 + times[0] * 4)
+        assert int(((times[0] * 4) % 4 != 0).sum()) == 8                # 8 in-between frames, 1 encoded
+        seen.update(times[0].tolist())
+    assert min(seen) == -0.75 and max(seen) == 8.75
     schedule = TargetSchedule(interp_max_factor=4)
     assert {schedule.interp_factor(rng) for _ in range(50)} == {2, 4}
     assert TargetSchedule().interp_factor(rng) == 2
     _, _, times = make_targets("extrapolation", torch.zeros(1, 3, source_length("extrapolation", 8), 4, 4), 8, rng)
     assert times.min() < 0 and times.max() > 8
     # a subset of the targets keeps each frame with its own time
-    clips = torch.arange(33, dtype=torch.float32).view(1, 1, 33, 1, 1).expand(2, 3, -1, 4, 4)
+    clips = torch.arange(35, dtype=torch.float32).view(1, 1, 35, 1, 1).expand(2, 3, -1, 4, 4)
     inputs, targets, times = make_targets("interpolation", clips, 16, rng)
     sub, sub_times = subsample_targets(targets, times, 5, rng)
     assert sub.shape[2] == sub_times.shape[1] == 5 and bool((sub_times[0].diff() > 0).all())
-    torch.testing.assert_close(sub[0, 0, :, 0, 0], sub_times[0] * 2)
+    torch.testing.assert_close(sub[0, 0, :, 0, 0], 1 + sub_times[0] * 2)
 
 
 def test_time_limit_stops_with_a_checkpoint_and_warm_start_can_copy_only_the_encoder(tmp_path):
