@@ -22,9 +22,10 @@ import torch.nn.functional as F
 
 from models import Model
 
-from .chunking import Chunk, chunk_for_time, plan_chunks
+from .chunking import Chunk, plan_chunks
 from .decoding import ChunkDecoder
 from .encoding import encode_chunk
+from .timeline import decode_times
 
 
 @dataclass(frozen=True)
@@ -85,21 +86,18 @@ def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = 
            seed: int = 0, tile: Optional[int] = None, extension: bool = True) -> torch.Tensor:
     """VideoLatents -> frames (3, len(times), H, W) in [-1, 1], default times 0..T-1.
 
-    Each time is decoded from the chunk that holds it (see `chunk_for_time`); the frames of
-    one chunk are decoded together. `steps` sampling steps seeded by `seed`; `tile` in
-    pixels (None: automatic, 0: whole frames); `extension`: latent extension across chunks."""
+    Each time is decoded from the chunk that holds it, a time between two chunks from both
+    (see `timeline`); the frames of one chunk are decoded together. `steps` sampling steps
+    seeded by `seed`; `tile` in pixels (None: automatic, 0: whole frames); `extension`:
+    latent extension across chunks."""
     if latents.ratio != model.ratio:
         raise ValueError(f"latents are {latents.ratio}x but the model is {model.ratio}x")
     if times is None:
         times = torch.arange(latents.num_frames, dtype=torch.float64)
     times = torch.as_tensor(times, dtype=torch.float64).flatten()
     decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension)
-    by_chunk: dict[int, list[tuple[int, float]]] = {}
-    for i, t in enumerate(times.tolist()):
-        index, local = chunk_for_time(t, latents.ratio, latents.z_c.shape[0])
-        by_chunk.setdefault(index, []).append((i, local))
     out = torch.empty(3, len(times), latents.height, latents.width)
-    for index, items in sorted(by_chunk.items()):
-        frames = decoder.decode(index, latents.z_c[index], latents.z_m[index], [t for _, t in items])
-        out[:, [i for i, _ in items]] = frames[:, :, :latents.height, :latents.width]
+    for i, frame in decode_times(decoder, lambda c: (latents.z_c[c], latents.z_m[c]), times.tolist(),
+                                 latents.ratio, latents.z_c.shape[0]):
+        out[:, i] = frame[:, :latents.height, :latents.width]
     return out

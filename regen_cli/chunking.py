@@ -39,7 +39,8 @@ def chunk_for_time(time: float, ratio: int, num_chunks: int) -> tuple[int, float
     """Video frame time -> (chunk index, time relative to that chunk's first frame).
 
     Times before the video belong to the first chunk (backward extrapolation), times after
-    it to the last chunk (forward extrapolation), times between chunks to the earlier one.
+    it to the last chunk (forward extrapolation), times between chunks to the earlier one
+    (`timeline` decodes those from the later one too).
     """
     span = ratio + 1
     index = min(max(math.floor(time / span), 0), num_chunks - 1)

@@ -233,8 +233,8 @@ def _regen_latents(src: Path, dst: Path, ratio: int, spec: str | None, device: t
 def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fraction | None, ratio: int,
                      spec: str | None, device: torch.device, steps: int | None, seed: int | None, extension: bool,
                      tile: int | None, crf: int, overwrite: bool, quiet: bool) -> dict:
-    from .chunking import chunk_for_time
     from .temporal import interpolation_times
+    from .timeline import decode_times
     with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, _):
         h = reader.header
         source_fps = Fraction(h.fps)
@@ -242,16 +242,11 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
         times = interpolation_times(h.frames, factor)
         decoder = ChunkDecoder(model, steps or h.decode_steps, h.decode_seed if seed is None else seed,
                                tile_cells(tile), extension=extension, bf16=device.type == "cuda")
-        by_chunk: dict[int, list[float]] = {}
-        for t in times:
-            index, local = chunk_for_time(float(t), h.ratio, h.chunk_count())
-            by_chunk.setdefault(index, []).append(local)
 
         def frames() -> Iterator[np.ndarray]:
-            for index in sorted(by_chunk):
-                z_c, z_m = _chunk_latents_of(reader, index)
-                out = decoder.decode(index, z_c, z_m, by_chunk[index])
-                yield from to_uint8(out[:, :, :h.height, :h.width]).numpy()
+            for _, frame in decode_times(decoder, lambda c: _chunk_latents_of(reader, c), [float(t) for t in times],
+                                         h.ratio, h.chunk_count()):
+                yield to_uint8(frame[:, None, :h.height, :h.width])[0].numpy()
 
         written = write_video(dst, frames(), h.width, h.height, source_fps * factor, crf, overwrite,
                               len(times), quiet)
