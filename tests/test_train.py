@@ -180,5 +180,5 @@ def test_training_videos_too_short_for_a_target_kind_are_refused_before_training
     proc = regen(*args)
     assert proc.wait(timeout=120) == 2
     message = proc.stderr.read()
-    assert "interpolation targets at 32x need training videos of 65 frames; the longest has 36" in message
+    assert "interpolation targets at 32x need training videos of 67 frames; the longest has 36" in message
     assert message.count("\n") == 1 and not (tmp_path / "run").exists()
