@@ -8,7 +8,7 @@ k+1 target frames, their times relative to the encoded chunk's first frame):
   ones not encoded (times j + i/F from -(F-1)/F to k + (F-1)/F) plus one random encoded
   frame. The side frames teach the decoder the gap between consecutive chunks: chunks do
   not overlap, so an in-between time such as k + 1/2 is covered by no chunk's latents and
-  is decoded from the chunks on both sides (temporal.py);
+  is decoded from the chunks on both sides (timeline.py);
 - extrapolation: the chunk is frames e..e+k of k+1+2e source frames (e = max(1, k/4));
   targets are the e frames before it (times -e..-1), the e after it (k+1..k+e), and
   k+1-2e random frames of the chunk itself.
