@@ -2,8 +2,9 @@
 
 Interpolation decodes times i / F (F = the frame-rate factor, any real > 1) between the
 encoded frames: for N source frames, floor((N - 1) F) + 1 output frames at F times the
-frame rate, the same span of time. Each time is decoded by the chunk that holds it, with
-the same chunking, tiling, latent extension and seeding as `decode`.
+frame rate, the same span of time. Each time is decoded by the chunk that holds it (a time
+in the gap between two chunks by both, cross-faded: `timeline`), with the same chunking,
+tiling, latent extension and seeding as `decode`.
 
 Extrapolation decodes times outside the video. The models are trained to predict
 `horizon = max(1, k / 4)` frames beyond a chunk (targets.margin), so longer predictions

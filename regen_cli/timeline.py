@@ -44,16 +44,12 @@ def decode_times(decoder: ChunkDecoder, latents_of: ChunkLatents, times: Sequenc
     completion (for increasing times: in time order). Each chunk is decoded once, with all of
     its times together, so latent extension and seeding are as in `decode`."""
     plan = plan_times(times, ratio, num_chunks)
+    last = {i: c for c, items in plan.items() for i, _, _ in items}   # the last chunk contributing to output i
     pending: dict[int, torch.Tensor] = {}
-    owners = {}
-    for c, items in plan.items():
-        for i, _, _ in items:
-            owners[i] = c                      # the last chunk contributing to output i
     for c, items in plan.items():
         z_c, z_m = latents_of(c)
         frames = decoder.decode(c, z_c, z_m, [local for _, local, _ in items])
         for j, (i, _, w) in enumerate(items):
-            part = frames[:, j] * w if w != 1.0 else frames[:, j]
-            pending[i] = pending[i] + part if i in pending else part
-        for i in sorted(i for i, _, _ in items if owners[i] == c):
+            pending[i] = pending.get(i, 0) + w * frames[:, j]
+        for i in sorted(i for i, _, _ in items if last[i] == c):
             yield i, pending.pop(i)
