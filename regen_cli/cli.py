@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -309,5 +310,10 @@ from .train_cli import train_command  # noqa: E402  (the group must exist first)
 cli.add_command(train_command)
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt   # `kill` is an interruption too: temporary outputs are removed, exit 130
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="regen")
