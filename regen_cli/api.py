@@ -83,19 +83,20 @@ def encode(model: Model, video: torch.Tensor) -> VideoLatents:
 
 
 def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = None, steps: int = 1,
-           seed: int = 0, tile: Optional[int] = None, extension: bool = True) -> torch.Tensor:
+           seed: int = 0, tile: Optional[int] = None, extension: bool = True,
+           temperature: float = 1.0) -> torch.Tensor:
     """VideoLatents -> frames (3, len(times), H, W) in [-1, 1], default times 0..T-1.
 
     Each time is decoded from the chunk that holds it, a time between two chunks from both
     (see `timeline`); the frames of one chunk are decoded together. `steps` sampling steps
     seeded by `seed`; `tile` in pixels (None: automatic, 0: whole frames); `extension`:
-    latent extension across chunks."""
+    latent extension across chunks; `temperature` scales the sampling noise (0..2, 1: as trained)."""
     if latents.ratio != model.ratio:
         raise ValueError(f"latents are {latents.ratio}x but the model is {model.ratio}x")
     if times is None:
         times = torch.arange(latents.num_frames, dtype=torch.float64)
     times = torch.as_tensor(times, dtype=torch.float64).flatten()
-    decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension)
+    decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension, temperature=temperature)
     out = torch.empty(3, len(times), latents.height, latents.width)
     for i, frame in decode_times(decoder, lambda c: (latents.z_c[c], latents.z_m[c]), times.tolist(),
                                  latents.ratio, latents.z_c.shape[0]):

@@ -26,7 +26,7 @@ import torch
 
 from .api import tile_cells
 from .container import RglReader
-from .decoding import ChunkDecoder
+from .decoding import MAX_TEMPERATURE, ChunkDecoder
 from .metrics import video_psnr
 from .pipeline import decoded_frames, encode_file, model_for_file, select_device
 from .video_io import VideoReader, VideoWriter
@@ -222,7 +222,9 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
 @click.option("--horizon", type=int, default=8, show_default=True, help="Frames extrapolated each way (0: interpolation only).")
 @click.option("--factor", type=int, default=2, show_default=True,
               help="Interpolation keeps every FACTOR-th frame and rebuilds the others.")
-def temporal(videos, model_spec, ratio, side, frames, horizon, factor):
+@click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE), default=1.0, show_default=True,
+              help="Scale of the sampling noise (the same for the prediction and the baselines' decodes).")
+def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperature):
     """Interpolation (xFACTOR from every FACTOR-th frame) and extrapolation (last/first HORIZON frames
     held out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
     from .checkpoints import load_model
@@ -236,8 +238,10 @@ def temporal(videos, model_spec, ratio, side, frames, horizon, factor):
         source = np.stack([fit_long_side(f, side) for f in source])
         with torch.no_grad():
             rows.append({"video": str(video), "frames": len(source), "size": f"{source.shape[2]}x{source.shape[1]}",
-                         "interpolation": interpolation_quality(model, source, factor=factor),
-                         "extrapolation": extrapolation_quality(model, source, horizon) if horizon else {}})
+                         "interpolation": interpolation_quality(model, source, factor=factor,
+                                                                temperature=temperature),
+                         "extrapolation": extrapolation_quality(model, source, horizon, temperature=temperature)
+                         if horizon else {}})
     summary = {"interpolation": {k: float(np.mean([r["interpolation"][k] for r in rows]))
                                  for k in ("interpolated", "decode_then_average", "lossless_average")},
                "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows if d in r["extrapolation"]],
@@ -245,7 +249,7 @@ def temporal(videos, model_spec, ratio, side, frames, horizon, factor):
                                      for k in ("predicted", "copy_nearest_decoded")}
                                  for d in ("forward", "backward", "forward_partial_last_chunk", "forward_partial_last_chunk_rgl")
                                  if any(d in r["extrapolation"] for r in rows)}}
-    click.echo(json.dumps({"model": ref.name, "clips": rows, "mean": summary}, indent=1))
+    click.echo(json.dumps({"model": ref.name, "temperature": temperature, "clips": rows, "mean": summary}, indent=1))
 
 
 if __name__ == "__main__":

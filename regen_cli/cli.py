@@ -21,6 +21,7 @@ from models.presets import regen_decoder_params
 
 from . import __version__, pipeline
 from .checkpoints import load_model
+from .decoding import MAX_TEMPERATURE
 from .errors import RegenError, UsageError
 from .zoo import bundled_models, resolve_model
 
@@ -77,6 +78,10 @@ device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda
                              show_default=True, help="auto takes CUDA when present.")
 model_option = click.option("--model", "model_spec", metavar="NAME|PATH",
                             help="A bundled model name or a .safetensors model file.")
+temperature_option = click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE), default=1.0,
+                                  show_default=True,
+                                  help="Scale of the sampling noise: 1 as trained; lower is closer to the "
+                                       "decoder's mean (less generated detail).")
 
 
 @click.group(cls=RegenGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
@@ -108,6 +113,7 @@ def encode(src, dst, ratio, model_spec, device, overwrite, quiet, as_json):
 @click.argument("dst", type=click.Path(path_type=Path))
 @click.option("--steps", type=click.IntRange(1, 1000), help="Sampling steps (default: the file's, normally 1).")
 @click.option("--seed", type=int, help="Sampling seed (default: the file's, normally 0).")
+@temperature_option
 @click.option("--no-extension", is_flag=True, help="Decode chunks independently (no latent extension).")
 @click.option("--tile", type=click.IntRange(0), metavar="PIXELS",
               help="Spatial tile size in pixels, a multiple of 8; 0 decodes whole frames. Default: from the device.")
@@ -117,12 +123,13 @@ def encode(src, dst, ratio, model_spec, device, overwrite, quiet, as_json):
 @overwrite_option
 @quiet_option
 @json_option
-def decode(src, dst, steps, seed, no_extension, tile, crf, model_spec, device, overwrite, quiet, as_json):
+def decode(src, dst, steps, seed, temperature, no_extension, tile, crf, model_spec, device, overwrite, quiet,
+           as_json):
     """Decode the latent file SRC into the video DST (.mp4 or .mov: H.264; .mkv: lossless FFV1)."""
     if tile is not None and tile % 8:
         raise click.BadParameter("must be a multiple of 8", param_hint="--tile")
     result = pipeline.decode_file(src, dst, model_spec, _device(device, quiet), steps, seed, not no_extension,
-                                  tile, crf, overwrite, quiet)
+                                  tile, crf, overwrite, quiet, temperature)
     _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames {result['width']}x{result['height']}")
 
 
@@ -133,6 +140,7 @@ def _decode_options(func):
         model_option,
         click.option("--steps", type=click.IntRange(1, 1000), help="Sampling steps (default: the file's)."),
         click.option("--seed", type=int, help="Sampling seed (default: the file's)."),
+        temperature_option,
         click.option("--no-extension", is_flag=True, help="Decode chunks independently."),
         click.option("--tile", type=click.IntRange(0), metavar="PIXELS", help="Spatial tile size (0: whole frames)."),
         click.option("--crf", type=click.IntRange(0, 51), default=16, show_default=True),
@@ -157,8 +165,8 @@ def _fraction(value: str, name: str) -> Fraction:
 @click.option("--factor", help="Frame-rate multiple, e.g. 2 (any number > 1).")
 @click.option("--fps", help="Target frame rate instead of --factor, e.g. 60 or 60000/1001.")
 @_decode_options
-def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, no_extension, tile, crf, device, overwrite,
-                quiet, as_json):
+def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, temperature, no_extension, tile, crf, device,
+                overwrite, quiet, as_json):
     """Decode IN (a video or an .rgl) at a higher frame rate into DST, same duration.
 
     N source frames give floor((N-1) F) + 1 frames at F times the frame rate."""
@@ -166,7 +174,8 @@ def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, no_extens
         raise click.UsageError("give exactly one of --factor and --fps")
     result = pipeline.interpolate_file(src, dst, factor and _fraction(factor, "--factor"),
                                        fps and _fraction(fps, "--fps"), int(ratio), model_spec,
-                                       _device(device, quiet), steps, seed, not no_extension, tile, crf, overwrite, quiet)
+                                       _device(device, quiet), steps, seed, not no_extension, tile, crf, overwrite, quiet,
+                                       temperature)
     _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames at {result['fps']} fps")
 
 
@@ -177,14 +186,15 @@ def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, no_extens
 @click.option("--past", type=click.IntRange(0), default=0, show_default=True, help="Frames to predict before the start.")
 @click.option("--only-new", is_flag=True, help="Write only the predicted frames.")
 @_decode_options
-def extrapolate(src, dst, future, past, only_new, ratio, model_spec, steps, seed, no_extension, tile, crf, device,
-                overwrite, quiet, as_json):
+def extrapolate(src, dst, future, past, only_new, ratio, model_spec, steps, seed, temperature, no_extension, tile,
+                crf, device, overwrite, quiet, as_json):
     """Decode IN (a video or an .rgl) with PAST predicted frames before it and FUTURE after it.
 
     Beyond the trained horizon (k/4 frames) prediction continues autoregressively: the newest
     k+1 frames are re-encoded and the next frames predicted from them."""
     result = pipeline.extrapolate_file(src, dst, future, past, only_new, int(ratio), model_spec,
-                                       _device(device, quiet), steps, seed, not no_extension, tile, crf, overwrite, quiet)
+                                       _device(device, quiet), steps, seed, not no_extension, tile, crf, overwrite, quiet,
+                                       temperature)
     _report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames")
 
 
@@ -217,6 +227,7 @@ def verify(src, quiet, as_json):
 @model_option
 @click.option("--steps", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@temperature_option
 @click.option("--max-side", type=click.IntRange(8), default=512, show_default=True,
               help="Downscale sources whose long side is larger (the reference is the downscaled video).")
 @click.option("--max-frames", type=click.IntRange(1), help="Evaluate only the first frames of each video.")
@@ -230,8 +241,8 @@ def verify(src, quiet, as_json):
 @device_option
 @quiet_option
 @json_option
-def eval_command(videos, ratio, model_spec, steps, seed, max_side, max_frames, crop, tile, no_extension, i3d,
-                 device, quiet, as_json):
+def eval_command(videos, ratio, model_spec, steps, seed, temperature, max_side, max_frames, crop, tile, no_extension,
+                 i3d, device, quiet, as_json):
     """Encode and decode VIDEOS with a model; report PSNR, SSIM, bits per pixel and speed."""
     from .evaluate import evaluate
     for video in videos:
@@ -239,11 +250,12 @@ def eval_command(videos, ratio, model_spec, steps, seed, max_side, max_frames, c
             raise UsageError(f"input not found: {video}")
     ref = resolve_model(model_spec, int(ratio))
     result = evaluate(list(videos), ref, _device(device, quiet), steps, seed, max_side, max_frames, tile,
-                      not no_extension, i3d, crop)
+                      not no_extension, i3d, crop, temperature)
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, long side <= {max_side}"
+    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, temperature {temperature:g}, "
+               f"long side <= {max_side}"
                + (f", centre crop {crop}x{crop}" if crop else ""))
     click.echo(f"{'video':<34} {'frames':>6} {'size':>9} {'PSNR':>7} {'SSIM':>6} {'bpp':>8} {'enc fps':>8} {'dec fps':>8}")
     for r in result["videos"]:

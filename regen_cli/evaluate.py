@@ -56,7 +56,8 @@ def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop
 
 def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: int, seed: int, max_side: int,
                    max_frames: int | None, tile: int | None, extension: bool,
-                   i3d: I3DFeatures | None, crop: int | None = None) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
+                   i3d: I3DFeatures | None, crop: int | None = None, temperature: float = 1.0
+                   ) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
     with tempfile.TemporaryDirectory() as tmp:
         reference = _reference(src, Path(tmp), max_side, max_frames, crop)
         rgl = Path(tmp) / "x.rgl"
@@ -68,7 +69,7 @@ def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: 
         with RglReader(rgl) as reader, VideoReader(reference) as source:
             model = model_for_file(reader.header, str(ref_model.path), device)
             decoder = ChunkDecoder(model, steps, seed, tile_cells(tile),
-                                   extension=extension, bf16=device.type == "cuda")
+                                   extension=extension, bf16=device.type == "cuda", temperature=temperature)
             frames = decoded_frames(reader, decoder)
             for original in source.frames():
                 t1 = time.perf_counter()
@@ -97,12 +98,12 @@ def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: 
 
 def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, steps: int = 1, seed: int = 0,
              max_side: int = 512, max_frames: int | None = None, tile: int | None = None, extension: bool = True,
-             i3d_path: Path | None = None, crop: int | None = None) -> dict:
+             i3d_path: Path | None = None, crop: int | None = None, temperature: float = 1.0) -> dict:
     i3d = I3DFeatures(i3d_path, device) if i3d_path else None
     rows, real, fake = [], [], []
     for video in videos:
         row, features = evaluate_video(video, ref_model, device, steps, seed, max_side, max_frames, tile,
-                                       extension, i3d, crop)
+                                       extension, i3d, crop, temperature)
         rows.append(row)
         if features is not None:
             real.append(features[0])
@@ -113,5 +114,6 @@ def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, step
         real_all, fake_all = np.concatenate(real), np.concatenate(fake)
         aggregate["rfvd"] = frechet_distance(real_all, fake_all) if len(real_all) > 1 else None
         aggregate["rfvd_clips"] = len(real_all)
-    return {"model": ref_model.name, "steps": steps, "seed": seed, "max_side": max_side, "crop": crop, "videos": rows,
+    return {"model": ref_model.name, "steps": steps, "seed": seed, "temperature": temperature, "max_side": max_side,
+            "crop": crop, "videos": rows,
             "aggregate": aggregate}

@@ -161,7 +161,7 @@ def write_video(dst: Path, frames: Iterable[np.ndarray], width: int, height: int
 
 def decode_file(src: Path, dst: Path, spec: str | None, device: torch.device, steps: int | None,
                 seed: int | None, extension: bool, tile: int | None, crf: int, overwrite: bool,
-                quiet: bool) -> dict:
+                quiet: bool, temperature: float = 1.0) -> dict:
     output_format(dst)
     with RglReader(src) as reader:
         h = reader.header
@@ -169,12 +169,12 @@ def decode_file(src: Path, dst: Path, spec: str | None, device: torch.device, st
         steps = steps or h.decode_steps
         seed = h.decode_seed if seed is None else seed
         decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension and h.latent_extension,
-                               bf16=device.type == "cuda" and isinstance(model, Regen))
+                               bf16=device.type == "cuda" and isinstance(model, Regen), temperature=temperature)
         fps = Fraction(h.fps)
         written = write_video(dst, decoded_frames(reader, decoder), h.width, h.height, fps, crf, overwrite,
                               h.frames, quiet)
     return {"input": str(src), "output": str(dst), "frames": written, "width": h.width, "height": h.height,
-            "fps": h.fps, "steps": steps, "seed": seed, "extension": decoder.extension,
+            "fps": h.fps, "steps": steps, "seed": seed, "temperature": temperature, "extension": decoder.extension,
             "baseline": isinstance(model, Magvit2)}
 
 
@@ -232,7 +232,7 @@ def _regen_latents(src: Path, dst: Path, ratio: int, spec: str | None, device: t
 
 def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fraction | None, ratio: int,
                      spec: str | None, device: torch.device, steps: int | None, seed: int | None, extension: bool,
-                     tile: int | None, crf: int, overwrite: bool, quiet: bool) -> dict:
+                     tile: int | None, crf: int, overwrite: bool, quiet: bool, temperature: float = 1.0) -> dict:
     from .temporal import interpolation_times
     from .timeline import decode_times
     with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, _):
@@ -241,7 +241,8 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
         factor = factor if factor is not None else fps / source_fps
         times = interpolation_times(h.frames, factor)
         decoder = ChunkDecoder(model, steps or h.decode_steps, h.decode_seed if seed is None else seed,
-                               tile_cells(tile), extension=extension, bf16=device.type == "cuda")
+                               tile_cells(tile), extension=extension, bf16=device.type == "cuda",
+                               temperature=temperature)
 
         def frames() -> Iterator[np.ndarray]:
             for _, frame in decode_times(decoder, lambda c: _chunk_latents_of(reader, c), [float(t) for t in times],
@@ -257,7 +258,7 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
 
 def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: bool, ratio: int, spec: str | None,
                      device: torch.device, steps: int | None, seed: int | None, extension: bool, tile: int | None,
-                     crf: int, overwrite: bool, quiet: bool) -> dict:
+                     crf: int, overwrite: bool, quiet: bool, temperature: float = 1.0) -> dict:
     from .temporal import MAX_EXTRAPOLATION, extend, source_start
     if not 0 <= future <= MAX_EXTRAPOLATION or not 0 <= past <= MAX_EXTRAPOLATION or future + past == 0:
         raise UsageError(f"give --future and/or --past between 1 and {MAX_EXTRAPOLATION} frames")
@@ -266,8 +267,10 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
         k = h.ratio
         steps_, seed_ = steps or h.decode_steps, h.decode_seed if seed is None else seed
         bf16 = device.type == "cuda"
-        decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16)
-        predictor = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=False, bf16=bf16)
+        decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16,
+                               temperature=temperature)
+        predictor = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=False, bf16=bf16,
+                                 temperature=temperature)
         chunks = plan_chunks(h.frames, k)
 
         def window(frames: list[torch.Tensor], newest: bool) -> torch.Tensor:

@@ -87,17 +87,17 @@ def source_start(model: Model, frames: torch.Tensor, device: torch.device
 
 
 def interpolate(model: Model, latents, factor: float | Fraction, steps: int = 1, seed: int = 0,
-                tile: int | None = None, extension: bool = True) -> torch.Tensor:
+                tile: int | None = None, extension: bool = True, temperature: float = 1.0) -> torch.Tensor:
     """VideoLatents -> frames (3, floor((N-1) F) + 1, H, W) at F times the frame rate."""
     from .api import decode
     require_regen(model)
     times = torch.tensor([float(t) for t in interpolation_times(latents.num_frames, Fraction(factor))],
                          dtype=torch.float64)
-    return decode(model, latents, times, steps, seed, tile, extension)
+    return decode(model, latents, times, steps, seed, tile, extension, temperature)
 
 
 def extrapolate(model: Model, latents, future: int = 0, past: int = 0, steps: int = 1, seed: int = 0,
-                tile: int | None = None, tail: torch.Tensor | None = None
+                tile: int | None = None, tail: torch.Tensor | None = None, temperature: float = 1.0
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """VideoLatents -> (past frames (3, past, H, W), decoded video (3, N, H, W), future frames
     (3, future, H, W)), all in [-1, 1] and in time order. `tail` (3, k+1, H, W) in [-1, 1], the
@@ -106,8 +106,8 @@ def extrapolate(model: Model, latents, future: int = 0, past: int = 0, steps: in
     from .api import decode, tile_cells
     require_regen(model)
     k, n = model.ratio, latents.num_frames
-    video = decode(model, latents, steps=steps, seed=seed, tile=tile)
-    predictor = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=False)
+    video = decode(model, latents, steps=steps, seed=seed, tile=tile, temperature=temperature)
+    predictor = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=False, temperature=temperature)
     chunks = latents.chunks
 
     def window(clip: torch.Tensor, newest: bool) -> torch.Tensor:

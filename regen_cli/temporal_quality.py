@@ -14,6 +14,8 @@ Frames are uint8 (T, H, W, 3); PSNR is per frame, averaged (metrics.frame_psnr).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from models import Model
@@ -34,7 +36,7 @@ def _blend(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
 
 
 def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed: int = 0,
-                          factor: int = 2) -> dict:
+                          factor: int = 2, temperature: float = 1.0) -> dict:
     """frames uint8 (T, H, W, 3), T >= factor + 1 (trailing frames past the last kept one are
     dropped) -> mean PSNR (dB) of the dropped frames rebuilt by x`factor` interpolation and by
     the two baselines, plus the PSNR of the decoded kept frames."""
@@ -44,8 +46,8 @@ def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed
     kept = frames[0::factor]
     latents = encode(model, to_model_range(kept))
     between = [i for i in range(len(frames)) if i % factor]
-    rebuilt = to_uint8(interpolate(model, latents, factor, steps, seed)).numpy()[between]
-    decoded = to_uint8(decode(model, latents, steps=steps, seed=seed)).numpy()
+    rebuilt = to_uint8(interpolate(model, latents, factor, steps, seed, temperature=temperature)).numpy()[between]
+    decoded = to_uint8(decode(model, latents, steps=steps, seed=seed, temperature=temperature)).numpy()
 
     def blended(source: np.ndarray) -> np.ndarray:
         return np.stack([_blend(source[i // factor], source[i // factor + 1], (i % factor) / factor)
@@ -60,17 +62,18 @@ def interpolation_quality(model: Model, frames: np.ndarray, steps: int = 1, seed
 
 
 def _extrapolate_one_way(model: Model, context: np.ndarray, truth: np.ndarray, forward: bool, steps: int,
-                         seed: int, with_tail: bool = False) -> dict:
+                         seed: int, temperature: float, with_tail: bool = False) -> dict:
     """PSNR by distance (index 0 = next to the video) of the frames predicted beyond `context`
     against `truth` (in time order), and of copying the nearest decoded frame."""
     horizon = len(truth)
     latents = encode(model, to_model_range(context))
     if forward:
         tail = to_model_range(context[-(model.ratio + 1):]) if with_tail else None
-        _, video, new = extrapolate(model, latents, future=horizon, steps=steps, seed=seed, tail=tail)
+        _, video, new = extrapolate(model, latents, future=horizon, steps=steps, seed=seed, tail=tail,
+                                    temperature=temperature)
         nearest, predicted, by_distance = video[:, -1], to_uint8(new).numpy(), truth
     else:
-        new, video, _ = extrapolate(model, latents, past=horizon, steps=steps, seed=seed)
+        new, video, _ = extrapolate(model, latents, past=horizon, steps=steps, seed=seed, temperature=temperature)
         nearest, predicted, by_distance = video[:, 0], to_uint8(new).numpy()[::-1], truth[::-1]
     nearest = to_uint8(nearest[:, None]).numpy()[0]
     return {"predicted": _psnr(predicted, by_distance),
@@ -78,7 +81,7 @@ def _extrapolate_one_way(model: Model, context: np.ndarray, truth: np.ndarray, f
 
 
 def extrapolation_quality(model: Model, frames: np.ndarray, horizon: int = 8, steps: int = 1,
-                          seed: int = 0) -> dict:
+                          seed: int = 0, temperature: float = 1.0) -> dict:
     """frames uint8 (T, H, W, 3), T > horizon -> per-distance PSNR (dB, index 0 = the frame next
     to the video) of `horizon` predicted frames and of copying the nearest decoded frame:
     - backward: the first `horizon` frames predicted from the rest (whose first chunk is full
@@ -91,10 +94,11 @@ def extrapolation_quality(model: Model, frames: np.ndarray, horizon: int = 8, st
       forward_partial_last_chunk_rgl as from an .rgl file (from re-encoded decoded frames)."""
     k = model.ratio
     context, truth = frames[:-horizon], frames[-horizon:]
-    result = {"backward": _extrapolate_one_way(model, frames[horizon:], frames[:horizon], False, steps, seed)}
+    one_way = functools.partial(_extrapolate_one_way, model, steps=steps, seed=seed, temperature=temperature)
+    result = {"backward": one_way(frames[horizon:], frames[:horizon], False)}
     trim = len(context) % (k + 1) if len(context) > k + 1 else 0
-    result["forward"] = _extrapolate_one_way(model, context[trim:], truth, True, steps, seed)
+    result["forward"] = one_way(context[trim:], truth, True)
     if trim:
-        result["forward_partial_last_chunk"] = _extrapolate_one_way(model, context, truth, True, steps, seed, True)
-        result["forward_partial_last_chunk_rgl"] = _extrapolate_one_way(model, context, truth, True, steps, seed)
+        result["forward_partial_last_chunk"] = one_way(context, truth, True, with_tail=True)
+        result["forward_partial_last_chunk_rgl"] = one_way(context, truth, True)
     return result

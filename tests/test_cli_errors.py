@@ -56,6 +56,7 @@ def test_usage_errors(tmp_path, model, rgl):
     assert_error(invoke("decode", rgl, tmp_path / "o.gif", "--model", model), 2, "cannot write .gif")
     assert_error(invoke("decode", rgl, tmp_path / "o.mp4", "--model", model, "--tile", 12), 2, "multiple of 8")
     assert_error(invoke("bogus"), 2, "No such command")
+    assert_error(invoke("decode", rgl, tmp_path / "o.mp4", "--model", model, "--temperature", 3), 2, "temperature")
     assert_error(invoke("decode", tmp_path / "missing.rgl", tmp_path / "o.mp4"), 2, "not found")
 
 

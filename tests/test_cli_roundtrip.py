@@ -115,6 +115,13 @@ def test_encoding_is_deterministic_and_seeded_decoding_is_reproducible(tmp_path,
     a, b, c = (np.stack(probe(tmp_path / n)[1]) for n in ("s1.mkv", "s2.mkv", "s3.mkv"))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
+    # --temperature 0 removes the noise, so the seed stops mattering; the JSON report names it
+    for name, seed in [("t1.mkv", 5), ("t2.mkv", 6)]:
+        report = run("decode", tmp_path / "a.rgl", tmp_path / name, "--model", model, "--seed", seed,
+                     "--temperature", 0, "--json", "-q")
+        assert json.loads(report.stdout)["temperature"] == 0
+    t1, t2 = (np.stack(probe(tmp_path / n)[1]) for n in ("t1.mkv", "t2.mkv"))
+    assert np.array_equal(t1, t2) and not np.array_equal(t1, a)
 
 
 def test_tiled_and_untiled_decoding_agree_away_from_seams(tmp_path, models):
