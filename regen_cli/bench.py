@@ -222,8 +222,9 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
 @click.option("--horizon", type=int, default=8, show_default=True, help="Frames extrapolated each way (0: interpolation only).")
 @click.option("--factor", type=int, default=2, show_default=True,
               help="Interpolation keeps every FACTOR-th frame and rebuilds the others.")
-@click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE), default=1.0, show_default=True,
-              help="Scale of the sampling noise (the same for the prediction and the baselines' decodes).")
+@click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE),
+              help="Scale of the sampling noise, the same for the prediction and the baselines' decodes "
+                   "(default: the model's, as `regen decode` uses).")
 def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperature):
     """Interpolation (xFACTOR from every FACTOR-th frame) and extrapolation (last/first HORIZON frames
     held out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
@@ -232,6 +233,7 @@ def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperatu
     from .temporal_quality import extrapolation_quality, interpolation_quality
     ref = resolve_model(model_spec, ratio)
     model = load_model(ref.path).eval()
+    temperature = ref.temperature if temperature is None else temperature
     rows = []
     for video in videos:
         source = read_all(video)[:frames]

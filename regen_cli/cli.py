@@ -78,10 +78,10 @@ device_option = click.option("--device", type=click.Choice(["auto", "cpu", "cuda
                              show_default=True, help="auto takes CUDA when present.")
 model_option = click.option("--model", "model_spec", metavar="NAME|PATH",
                             help="A bundled model name or a .safetensors model file.")
-temperature_option = click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE), default=1.0,
-                                  show_default=True,
-                                  help="Scale of the sampling noise: 1 as trained; lower is closer to the "
-                                       "decoder's mean (less generated detail).")
+temperature_option = click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE),
+                                  help="Scale of the sampling noise, 0-2: 1 is the trained sampler, lower is "
+                                       "closer to the decoder's mean (less generated detail). Default: the "
+                                       "file's, i.e. the model's (its card's value, else 1).")
 
 
 @click.group(cls=RegenGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
@@ -254,7 +254,7 @@ def eval_command(videos, ratio, model_spec, steps, seed, temperature, max_side, 
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, temperature {temperature:g}, "
+    click.echo(f"model {result['model']}, {steps} step(s), seed {seed}, temperature {result['temperature']:g}, "
                f"long side <= {max_side}"
                + (f", centre crop {crop}x{crop}" if crop else ""))
     click.echo(f"{'video':<34} {'frames':>6} {'size':>9} {'PSNR':>7} {'SSIM':>6} {'bpp':>8} {'enc fps':>8} {'dec fps':>8}")

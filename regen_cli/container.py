@@ -50,7 +50,7 @@ from .errors import CorruptFile, UnsupportedInput, UsageError
 MAGIC = b"\x89RGL\r\n\x1a\n"
 END_MAGIC = b"RGL-END\x00"
 RECORD_MAGIC = b"RGLC"
-MAJOR, MINOR = 2, 0
+MAJOR, MINOR = 2, 1
 READABLE_MAJORS = (1, 2)
 PREAMBLE = struct.Struct("<8sHHI")
 RECORD = struct.Struct("<4sIHHHHIIII")
@@ -83,6 +83,7 @@ class RglHeader:
     decode_steps: int = 1         # sampler defaults for `regen decode`
     decode_seed: int = 0
     latent_extension: bool = True
+    decode_temperature: float = 1.0   # scale of the sampling noise (since 2.1; absent: 1)
     quantization: str = "int8 q/127"
     color: str = "RGB full range from FFmpeg's default YUV->RGB conversion (BT.601 unless tagged)"
     regen_version: str = ""
@@ -116,12 +117,12 @@ class RglHeader:
             values[f.name] = raw.pop(f.name)
         values.setdefault("extra", {})
         values["extra"] = {**values["extra"], **raw}
-        expected = {"str": str, "int": int, "bool": bool, "dict": dict}
+        expected = {"str": str, "int": int, "bool": bool, "dict": dict, "float": (int, float)}
         for f in fields(cls):
             if f.name in values:
                 kind = expected[f.type if isinstance(f.type, str) else f.type.__name__]
                 value = values[f.name]
-                if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
                     raise CorruptFile(f"header field {f.name!r} has the wrong type")
         header = cls(**values)
         header.validate()
@@ -140,6 +141,8 @@ class RglHeader:
             raise CorruptFile("header frame count is out of range")
         if not 1 <= self.decode_steps <= 1000:
             raise CorruptFile("header decode steps out of range")
+        if not 0 <= self.decode_temperature <= 2:
+            raise CorruptFile("header decode temperature out of range")
         for name in ("fps", "time_base"):
             num, _, den = getattr(self, name).partition("/")
             if not (num.isdigit() and den.isdigit() and int(den) > 0 and int(num) > 0):

@@ -98,7 +98,7 @@ def encode_file(src: Path, dst: Path, ref: ModelRef, device: torch.device, overw
                 ratio=model.ratio, latent_channels=8, latent_height=z_h, latent_width=z_w, width=info.width,
                 height=info.height, frames=count, fps=f"{info.fps.numerator}/{info.fps.denominator}",
                 time_base=f"{info.time_base.numerator}/{info.time_base.denominator}", source_codec=info.codec,
-                rotation_applied=info.rotation, regen_version=__version__)
+                rotation_applied=info.rotation, decode_temperature=ref.temperature, regen_version=__version__)
             size = writer.finish(header)
     if last_frames is not None:
         last_frames[:] = recent
@@ -161,13 +161,14 @@ def write_video(dst: Path, frames: Iterable[np.ndarray], width: int, height: int
 
 def decode_file(src: Path, dst: Path, spec: str | None, device: torch.device, steps: int | None,
                 seed: int | None, extension: bool, tile: int | None, crf: int, overwrite: bool,
-                quiet: bool, temperature: float = 1.0) -> dict:
+                quiet: bool, temperature: float | None = None) -> dict:
     output_format(dst)
     with RglReader(src) as reader:
         h = reader.header
         model = model_for_file(h, spec, device)
         steps = steps or h.decode_steps
         seed = h.decode_seed if seed is None else seed
+        temperature = h.decode_temperature if temperature is None else temperature
         decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension and h.latent_extension,
                                bf16=device.type == "cuda" and isinstance(model, Regen), temperature=temperature)
         fps = Fraction(h.fps)
@@ -189,7 +190,8 @@ def file_info(src: Path) -> dict:
             "duration_s": float(h.frames / fps), "chunks": reader.chunk_count,
             "latent_shape": [h.latent_frames(), h.latent_channels, h.latent_height, h.latent_width],
             "quantization": h.quantization, "source_codec": h.source_codec,
-            "decode_defaults": {"steps": h.decode_steps, "seed": h.decode_seed, "extension": h.latent_extension},
+            "decode_defaults": {"steps": h.decode_steps, "seed": h.decode_seed, "temperature": h.decode_temperature,
+                                "extension": h.latent_extension},
             **_rates(h, size)}
 
 
@@ -232,7 +234,8 @@ def _regen_latents(src: Path, dst: Path, ratio: int, spec: str | None, device: t
 
 def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fraction | None, ratio: int,
                      spec: str | None, device: torch.device, steps: int | None, seed: int | None, extension: bool,
-                     tile: int | None, crf: int, overwrite: bool, quiet: bool, temperature: float = 1.0) -> dict:
+                     tile: int | None, crf: int, overwrite: bool, quiet: bool, temperature: float | None = None
+                     ) -> dict:
     from .temporal import interpolation_times
     from .timeline import decode_times
     with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, _):
@@ -242,7 +245,7 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
         times = interpolation_times(h.frames, factor)
         decoder = ChunkDecoder(model, steps or h.decode_steps, h.decode_seed if seed is None else seed,
                                tile_cells(tile), extension=extension, bf16=device.type == "cuda",
-                               temperature=temperature)
+                               temperature=h.decode_temperature if temperature is None else temperature)
 
         def frames() -> Iterator[np.ndarray]:
             for _, frame in decode_times(decoder, lambda c: _chunk_latents_of(reader, c), [float(t) for t in times],
@@ -258,7 +261,7 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
 
 def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: bool, ratio: int, spec: str | None,
                      device: torch.device, steps: int | None, seed: int | None, extension: bool, tile: int | None,
-                     crf: int, overwrite: bool, quiet: bool, temperature: float = 1.0) -> dict:
+                     crf: int, overwrite: bool, quiet: bool, temperature: float | None = None) -> dict:
     from .temporal import MAX_EXTRAPOLATION, extend, source_start
     if not 0 <= future <= MAX_EXTRAPOLATION or not 0 <= past <= MAX_EXTRAPOLATION or future + past == 0:
         raise UsageError(f"give --future and/or --past between 1 and {MAX_EXTRAPOLATION} frames")
@@ -266,6 +269,7 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
         h = reader.header
         k = h.ratio
         steps_, seed_ = steps or h.decode_steps, h.decode_seed if seed is None else seed
+        temperature = h.decode_temperature if temperature is None else temperature
         bf16 = device.type == "cuda"
         decoder = ChunkDecoder(model, steps_, seed_, tile_cells(tile), extension=extension, bf16=bf16,
                                temperature=temperature)

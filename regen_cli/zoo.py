@@ -1,11 +1,15 @@
 """Bundled models and resolving `--model NAME|PATH`.
 
 Bundled models are `regen_cli/weights/NAME.safetensors` with a model card `NAME.md`
-beside each. `regen-{k}x` is the default model for ratio k.
+beside each and its measured quality in `NAME.json`, which may also name the sampling
+temperature the model decodes best at (`decode_temperature`, chosen on training clips;
+`regen encode` records it in the .rgl header as the file's default). `regen-{k}x` is the
+default model for ratio k.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +22,13 @@ WEIGHTS = Path(__file__).parent / "weights"
 class ModelRef:
     name: str     # the name recorded in .rgl headers
     path: Path
+    temperature: float = 1.0   # default sampling temperature for files encoded with it
+
+
+def _bundled_ref(name: str, path: Path) -> ModelRef:
+    card = path.with_suffix(".json")
+    quality = json.loads(card.read_text()) if card.exists() else {}
+    return ModelRef(name, path, float(quality.get("decode_temperature", 1.0)))
 
 
 def bundled_models() -> dict[str, Path]:
@@ -36,9 +47,9 @@ def resolve_model(spec: str | None, ratio: int | None = None) -> ModelRef:
         if name not in bundled:
             raise UsageError(f"no bundled model for {ratio}x in this install; pass --model PATH "
                              f"(a .safetensors file from `regen train`)")
-        return ModelRef(name, bundled[name])
+        return _bundled_ref(name, bundled[name])
     if spec in bundled:
-        return ModelRef(spec, bundled[spec])
+        return _bundled_ref(spec, bundled[spec])
     path = Path(spec)
     if path.is_file():
         return ModelRef(path.name, path)

@@ -3,7 +3,7 @@
 
     python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--resolution JSON ...]
         [--earlier RUN_DIR ...] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
-        --baseline-regen-steps N]] [--temporal JSON] [--note TEXT]
+        --baseline-regen-steps N]] [--temporal JSON] [--temperature T] [--note TEXT]
 
 RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, metrics.jsonl);
 EVAL_JSON is the output of `regen eval --json` on clips held out of that training. Optional:
@@ -12,7 +12,10 @@ EVAL_JSON is the output of `regen eval --json` on clips held out of that trainin
 `--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: outputs of
 `python -m regen_cli.bench temporal` (repeatable); `--earlier`: run folders of earlier stages (warm starts),
 listed with their commands; `--baseline-regen`: when the final stage trained longer than the
-baseline, the eval JSON of the REGEN stage that had the baseline's budget. The card
+baseline, the eval JSON of the REGEN stage that had the baseline's budget; `--temperature`:
+the sampling temperature files encoded with this model decode at by default (NAME.json's
+`decode_temperature`; choose it on training clips; every EVAL/temporal JSON must have been
+measured at it, which is checked). The card
 records the exact training command, data, seed, steps, wall time, hardware and the measured
 quality, so every number in it comes from files a run produced.
 """
@@ -50,12 +53,17 @@ def main() -> None:
     parser.add_argument("--hardware", default=f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU")
     parser.add_argument("--timing-note", default="on this machine's CPU")
     parser.add_argument("--note", default="")
+    parser.add_argument("--temperature", type=float, default=1.0)
     args = parser.parse_args()
     config = json.loads((args.run / "train-config.json").read_text())
     rows = [json.loads(line) for line in (args.run / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in rows if "loss" in r]
     vals = [r for r in rows if "val_psnr" in r]
     report = json.loads(args.eval_json.read_text())
+    for path in [args.eval_json, *args.resolution, *args.temporal]:
+        measured = json.loads(path.read_text()).get("temperature", 1.0)   # older outputs: always 1
+        if measured != args.temperature:
+            raise SystemExit(f"{path} was measured at temperature {measured}, not {args.temperature}")
     model = load_model(args.run / "model.safetensors")
     with safe_open(str(args.run / "train-state.safetensors"), framework="pt") as f:
         checkpoint_step = int(f.metadata()["step"])   # the step model.safetensors was saved at
@@ -65,7 +73,8 @@ def main() -> None:
         save_model(model, target, dtype=torch.bfloat16)
     agg = report["aggregate"]
     summary = {"psnr": agg["psnr"], "ssim": agg["ssim"], "bpp": agg["bpp"], "ratio": model.ratio,
-               "held_out": [Path(v["video"]).name for v in report["videos"]], "steps": checkpoint_step}
+               "held_out": [Path(v["video"]).name for v in report["videos"]], "steps": checkpoint_step,
+               "decode_temperature": args.temperature}
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     if baseline:
         summary["baseline_psnr"] = baseline["aggregate"]["psnr"]
@@ -95,7 +104,7 @@ def main() -> None:
         f"in the last (resumed) process, on {args.hardware}.",
         "- Validation PSNR during training (held-out clips, 128 px centre crops, EMA weights): "
         + ", ".join(f"step {v['step']}: {v['val_psnr']:.2f} dB" for v in vals), "",
-        "## Measured quality (`regen eval`, one sampling step, seed 0)", "",
+        f"## Measured quality (`regen eval`, one sampling step, seed 0, temperature {args.temperature:g})", "",
         f"Held-out clips, long side capped at {report['max_side']} px:", "",
         "| clip | frames | size | PSNR (dB) | SSIM | bits/pixel |", "|---|---|---|---|---|---|",
     ]

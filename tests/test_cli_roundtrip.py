@@ -151,3 +151,25 @@ def test_h264_outputs_at_integer_rates_hold_many_hard_frames(tmp_path, fps):
             writer.write(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
     with VideoReader(path) as reader:
         assert reader.info.fps == fps and sum(1 for _ in reader.frames()) == 80
+
+
+def test_a_bundled_models_card_temperature_becomes_the_files_default(tmp_path, models, monkeypatch):
+    import shutil
+
+    from regen_cli import zoo
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    shutil.copy(models["regen-tiny-4x"], weights / "regen-4x.safetensors")
+    (weights / "regen-4x.json").write_text(json.dumps({"ratio": 4, "decode_temperature": 0.0}))
+    monkeypatch.setattr(zoo, "WEIGHTS", weights)
+    run("encode", DATA / "realshort.mp4", tmp_path / "a.rgl", "--ratio", 4, "-q")
+    info = json.loads(run("info", tmp_path / "a.rgl", "--json").stdout)
+    assert info["decode_defaults"]["temperature"] == 0.0 and info["format_version"] == "2.1"
+    reports = [json.loads(run("decode", tmp_path / "a.rgl", tmp_path / n, "--seed", s, *extra, "--json", "-q").stdout)
+               for n, s, extra in [("a.mkv", 1, ()), ("b.mkv", 2, ()), ("c.mkv", 1, ("--temperature", 1))]]
+    assert [r["temperature"] for r in reports] == [0.0, 0.0, 1.0]
+    a, b, c = (np.stack(probe(tmp_path / n)[1]) for n in ("a.mkv", "b.mkv", "c.mkv"))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)     # no noise: the seed does not matter
+    evaluated = json.loads(run("eval", DATA / "realshort.mp4", "--ratio", 4, "--max-side", 64, "--max-frames", 5,
+                               "--json", "-q").stdout)
+    assert evaluated["temperature"] == 0.0

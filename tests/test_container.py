@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from regen_cli.container import MAJOR, RglHeader, RglReader, RglWriter
+from regen_cli.container import MAJOR, MINOR, RglHeader, RglReader, RglWriter
 from regen_cli.errors import CorruptFile, UnsupportedInput
 
 
@@ -119,6 +119,17 @@ def test_header_validation_rejects_nonsense():
     assert RglHeader.from_json(newer).extra == {"future_field": 1}
 
 
+def test_decode_temperature_header_field():
+    """Added in 2.1: optional (a 2.0 header without it decodes at 1), a number in [0, 2]."""
+    assert RglHeader.from_json(header(decode_temperature=0.5).to_json()).decode_temperature == 0.5
+    without = header().to_json().replace(b'"decode_temperature":1.0,', b"")
+    assert b"decode_temperature" not in without and RglHeader.from_json(without).decode_temperature == 1.0
+    assert RglHeader.from_json(header().to_json().replace(b'"decode_temperature":1.0', b'"decode_temperature":1'))
+    for bad in (b"2.5", b"-0.1", b"true", b'"0.5"', b"NaN"):
+        with pytest.raises(CorruptFile):
+            RglHeader.from_json(header().to_json().replace(b'"decode_temperature":1.0', b'"decode_temperature":' + bad))
+
+
 def _record_codings(path):
     import struct
     with RglReader(path) as r:
@@ -136,7 +147,7 @@ def test_writer_stores_the_smaller_coding_per_chunk(tmp_path):
     write(tmp_path / "a.rgl", chunks, header())
     assert _record_codings(tmp_path / "a.rgl") == [1, 0, 1]
     with RglReader(tmp_path / "a.rgl") as r:
-        assert r.version == (MAJOR, 0) == (2, 0)
+        assert r.version == (MAJOR, MINOR) == (2, 1)
         for i, c in enumerate(chunks):
             assert np.array_equal(r.read_chunk(i), c)
 
