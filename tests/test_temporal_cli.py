@@ -121,10 +121,12 @@ def test_extrapolate_cli_predicts_from_a_video_inputs_own_last_frames(tmp_path):
     for name, inp in (("video", src), ("rgl", rgl)):
         outputs[name] = tmp_path / f"{name}.mkv"
         run("extrapolate", inp, outputs[name], "--future", 1, "--only-new", "--ratio", 4, "--json", "-q")
-    m = regen.load_model(resolve_model(None, 4).path)
+    ref = resolve_model(None, 4)
+    m = regen.load_model(ref.path)
     source = to_model_range(read_all(src))
-    with torch.no_grad():
-        *_, expected = regen.extrapolate(m, regen.encode(m, source), future=1, tail=source[:, -5:])
+    with torch.no_grad():     # the CLI samples at the model's default temperature; the API's default is 1
+        *_, expected = regen.extrapolate(m, regen.encode(m, source), future=1, tail=source[:, -5:],
+                                         temperature=ref.temperature)
     expected = to_uint8(expected).numpy()[0].astype(int)
     video_frame, rgl_frame = (read_all(outputs[n])[0].astype(int) for n in ("video", "rgl"))
     assert abs(video_frame - expected).mean() < 1.0               # what the API gives with the source tail
