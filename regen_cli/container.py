@@ -51,6 +51,7 @@ MAGIC = b"\x89RGL\r\n\x1a\n"
 END_MAGIC = b"RGL-END\x00"
 RECORD_MAGIC = b"RGLC"
 MAJOR, MINOR = 2, 1
+MAX_TEMPERATURE = 2.0   # sampling temperatures are in [0, MAX_TEMPERATURE]
 READABLE_MAJORS = (1, 2)
 PREAMBLE = struct.Struct("<8sHHI")
 RECORD = struct.Struct("<4sIHHHHIIII")
@@ -141,7 +142,7 @@ class RglHeader:
             raise CorruptFile("header frame count is out of range")
         if not 1 <= self.decode_steps <= 1000:
             raise CorruptFile("header decode steps out of range")
-        if not 0 <= self.decode_temperature <= 2:
+        if not 0 <= self.decode_temperature <= MAX_TEMPERATURE:
             raise CorruptFile("header decode temperature out of range")
         for name in ("fps", "time_base"):
             num, _, den = getattr(self, name).partition("/")

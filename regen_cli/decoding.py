@@ -27,12 +27,12 @@ import torch
 
 from models import Magvit2, Model, Regen
 
+from .container import MAX_TEMPERATURE
 from .tiling import Tile, blend_weights, block_noise, plan_tiles
 
 CPU_TILE = 8         # latent cells (64 px): the bundled models' training crop, see auto_tile
 MAGVIT_TILE = 32     # latent cells (256 px) for the conv decoder (plus its margins)
 MAX_CUDA_TILE = 64   # latent cells (512 px)
-MAX_TEMPERATURE = 2.0
 MAGVIT_MARGIN = 4    # latent cells of context around a conv-decoder tile
 
 

@@ -56,7 +56,7 @@ def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop
 
 def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: int, seed: int, max_side: int,
                    max_frames: int | None, tile: int | None, extension: bool,
-                   i3d: I3DFeatures | None, crop: int | None = None, temperature: float | None = None
+                   i3d: I3DFeatures | None, crop: int | None = None, temperature: float = 1.0
                    ) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
     with tempfile.TemporaryDirectory() as tmp:
         reference = _reference(src, Path(tmp), max_side, max_frames, crop)
@@ -68,8 +68,6 @@ def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: 
         real_clips, fake_clips, real_buf, fake_buf = [], [], [], []
         with RglReader(rgl) as reader, VideoReader(reference) as source:
             model = model_for_file(reader.header, str(ref_model.path), device)
-            if temperature is None:
-                temperature = reader.header.decode_temperature
             decoder = ChunkDecoder(model, steps, seed, tile_cells(tile),
                                    extension=extension, bf16=device.type == "cuda", temperature=temperature)
             frames = decoded_frames(reader, decoder)
@@ -102,6 +100,7 @@ def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, step
              max_side: int = 512, max_frames: int | None = None, tile: int | None = None, extension: bool = True,
              i3d_path: Path | None = None, crop: int | None = None, temperature: float | None = None) -> dict:
     """`temperature` None: the model's default (its card's, else 1), as `regen decode` would use."""
+    temperature = ref_model.temperature if temperature is None else temperature
     i3d = I3DFeatures(i3d_path, device) if i3d_path else None
     rows, real, fake = [], [], []
     for video in videos:
@@ -117,7 +116,6 @@ def evaluate(videos: list[Path], ref_model: ModelRef, device: torch.device, step
         real_all, fake_all = np.concatenate(real), np.concatenate(fake)
         aggregate["rfvd"] = frechet_distance(real_all, fake_all) if len(real_all) > 1 else None
         aggregate["rfvd_clips"] = len(real_all)
-    temperature = ref_model.temperature if temperature is None else temperature
     return {"model": ref_model.name, "steps": steps, "seed": seed, "temperature": temperature, "max_side": max_side,
             "crop": crop, "videos": rows,
             "aggregate": aggregate}
