@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from .api import tile_cells
-from .container import RglReader
-from .decoding import MAX_TEMPERATURE, ChunkDecoder
+from .container import MAX_TEMPERATURE, RglReader
+from .decoding import ChunkDecoder
 from .metrics import video_psnr
 from .pipeline import decoded_frames, encode_file, model_for_file, select_device
 from .video_io import VideoReader, VideoWriter

@@ -21,7 +21,7 @@ from models.presets import regen_decoder_params
 
 from . import __version__, pipeline
 from .checkpoints import load_model
-from .decoding import MAX_TEMPERATURE
+from .container import MAX_TEMPERATURE
 from .errors import RegenError, UsageError
 from .zoo import bundled_models, resolve_model
 

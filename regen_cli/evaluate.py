@@ -56,7 +56,7 @@ def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop
 
 def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, steps: int, seed: int, max_side: int,
                    max_frames: int | None, tile: int | None, extension: bool,
-                   i3d: I3DFeatures | None, crop: int | None = None, temperature: float = 1.0
+                   i3d: I3DFeatures | None, crop: int | None, temperature: float
                    ) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
     with tempfile.TemporaryDirectory() as tmp:
         reference = _reference(src, Path(tmp), max_side, max_frames, crop)
