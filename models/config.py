@@ -70,11 +70,15 @@ class DiffusionConfig:
     One sampling step from t = 1 returns the network's x0 estimate, so one step is a
     reconstruction by construction. Training times: with probability `terminal_fraction`
     t = 1 exactly (the one-step operating point); otherwise t = sigmoid(N(logit_mean, logit_std)).
+    `shared_noise`: one noise image per clip, the same at every frame time (training draws it
+    so, and decoders must sample so), instead of an independent draw per frame: generated
+    detail then stays put from frame to frame instead of shimmering.
     """
 
     terminal_fraction: float = 0.5
     logit_mean: float = 0.0
     logit_std: float = 1.0
+    shared_noise: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,14 @@ class RectifiedFlow:
 
     def loss(self, denoise: Denoiser, x0: torch.Tensor,
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """Mean squared error of the x0 estimate at random times; x0 (B, ...) in [-1, 1] -> scalar.
+        """Mean squared error of the x0 estimate at random times; x0 (B, C, T, H, W) in [-1, 1] -> scalar
+        (with `shared_noise`, one noise draw (B, C, 1, H, W) serves all T frames).
         Times and noise are drawn from `generator` on its own device (CUDA generators stay on the GPU)."""
         t = self.sample_times(x0.shape[0], generator).to(x0.device)
-        noise = torch.randn(x0.shape, generator=generator,
+        shape = (*x0.shape[:2], 1, *x0.shape[3:]) if self.config.shared_noise else x0.shape
+        noise = torch.randn(shape, generator=generator,
                             device=generator.device if generator is not None else x0.device).to(x0)
+        noise = noise.expand_as(x0)
         x0_hat = denoise(self.add_noise(x0, noise, t), t)
         return torch.mean((x0_hat.float() - x0.float()) ** 2)
 

@@ -26,7 +26,8 @@ class Regen(LatentAutoencoder):
     def decode(self, z_c: torch.Tensor, z_m: torch.Tensor, times: torch.Tensor, noise: torch.Tensor,
                steps: int = 1, step_hook: Optional[StepHook] = None) -> torch.Tensor:
         """z_c, z_m (B, 8, h, w); times (B, T) real frame times (0..k inside the chunk);
-        noise (B, 3, T, 8h, 8w) standard normal -> frames (B, 3, T, 8h, 8w) in [-1, 1]."""
+        noise (B, 3, T, 8h, 8w) standard normal (the same at every T when the config's
+        `diffusion.shared_noise` is set, as in training) -> frames (B, 3, T, 8h, 8w) in [-1, 1]."""
         cond = self.conditioning(z_c, z_m, times)
         frames = self.flow.sample(lambda x, t: self.dit(x, t, cond), noise, steps, step_hook)
         return frames.clamp(-1, 1)

@@ -99,9 +99,11 @@ class ChunkDecoder:
         # the frame at time k is the one the next chunk is guided by: keep its noise
         end = times.index(self.model.ratio) if self.extension and self.model.ratio in times else None
         end_noise = torch.empty(3, 8 * h, 8 * w) if end is not None else None
+        shared = self.model.config.diffusion.shared_noise   # one draw for all of the chunk's times, as trained
         for tile in tiles:
             ys, xs = tile.pixels()
-            noise = block_noise(self.seed, index, len(times), tile) * self.temperature
+            noise = (block_noise(self.seed, index, 1, tile).expand(-1, len(times), -1, -1) if shared
+                     else block_noise(self.seed, index, len(times), tile)) * self.temperature
             if end_noise is not None:
                 end_noise[:, ys, xs] = noise[:, end]
             hook = None

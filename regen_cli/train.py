@@ -33,7 +33,7 @@ from torch import nn
 from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 from tqdm import tqdm
 
-from models import Magvit2, Model, Regen, build_model, count_parameters
+from models import Magvit2, Model, ModelConfig, Regen, RegenConfig, build_model, count_parameters, preset
 
 from .api import decode, encode
 from .atomic import atomic_output
@@ -86,6 +86,7 @@ class TrainConfig:
     ramp_steps: int = 5000
     interp_share: float = 0.5
     interp_max_factor: int = 2            # interpolation targets keep every F-th frame, F in 2, 4, .. up to this
+    shared_noise: bool = False            # REGEN: one diffusion noise image per clip for all its frames (models.config)
 
     @property
     def preset(self) -> str:
@@ -209,11 +210,21 @@ def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: Ta
     return kind, inputs, targets, times
 
 
+def model_config(cfg: TrainConfig) -> ModelConfig:
+    """The preset's config with the run's model options applied."""
+    config = preset(cfg.preset)
+    if cfg.shared_noise:
+        if not isinstance(config, RegenConfig):
+            raise UsageError("--shared-noise is for REGEN decoders (the baseline decoder has no noise)")
+        config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, shared_noise=True))
+    return config
+
+
 def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     env = setup_distributed()
     out = Path(cfg.out)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.preset)
+    model = build_model(model_config(cfg))
     if cfg.init:
         copied = warm_start(model, cfg.init, cfg.init_only)
         if env.main and not quiet:

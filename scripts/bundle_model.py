@@ -2,7 +2,7 @@
 """Bundle a trained model: bf16 weights, a model card (NAME.md) and its numbers (NAME.json).
 
     python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--resolution JSON ...]
-        [--earlier RUN_DIR ...] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
+        [--earlier RUN_DIR ... | --history CARD_MD] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
         --baseline-regen-steps N]] [--temporal JSON] [--temperature T] [--note TEXT]
 
 RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, metrics.jsonl);
@@ -11,7 +11,9 @@ EVAL_JSON is the output of `regen eval --json` on clips held out of that trainin
 `regen eval --json` of the MAGVIT-v2 baseline trained at equal budget (its run folder as
 `--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: outputs of
 `python -m regen_cli.bench temporal` (repeatable); `--earlier`: run folders of earlier stages (warm starts),
-listed with their commands; `--baseline-regen`: when the final stage trained longer than the
+listed with their commands; `--history`: the card (NAME.md) of the bundled model this stage
+started from, whose earlier stages and baseline comparison carry over when their run folders
+are gone (use instead of `--earlier` and `--baseline*`); `--baseline-regen`: when the final stage trained longer than the
 baseline, the eval JSON of the REGEN stage that had the baseline's budget; `--temperature`:
 the sampling temperature files encoded with this model decode at by default (NAME.json's
 `decode_temperature`; choose it on training clips; every EVAL/temporal JSON must have been
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import torch
@@ -48,6 +51,8 @@ def main() -> None:
     parser.add_argument("--baseline-regen-steps", type=int, help="that stage's steps")
     parser.add_argument("--earlier", type=Path, action="append", default=[],
                         help="run folders of earlier training stages, in order")
+    parser.add_argument("--history", type=Path,
+                        help="card of the bundled model this stage started from (its stages and baseline carry over)")
     parser.add_argument("--temporal", type=Path, action="append", default=[],
                         help="`python -m regen_cli.bench temporal` outputs (e.g. --factor 2 and --factor 4)")
     parser.add_argument("--hardware", default=f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU")
@@ -76,8 +81,11 @@ def main() -> None:
                "held_out": [Path(v["video"]).name for v in report["videos"]], "steps": checkpoint_step,
                "decode_temperature": args.temperature}
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
+    earlier_lines, baseline_lines = history_from_card(args.history) if args.history else ([], [])
     if baseline:
         summary["baseline_psnr"] = baseline["aggregate"]["psnr"]
+    elif baseline_lines:
+        summary["baseline_psnr"] = json.loads(args.history.with_suffix(".json").read_text())["baseline_psnr"]
     (WEIGHTS / f"{args.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
     lines = [
         f"# {args.name}", "",
@@ -86,7 +94,8 @@ def main() -> None:
         f"{target.stat().st_size / 1e6:.1f} MB).", "",
         "## Training", "",
     ]
-    for number, earlier in enumerate(args.earlier, 1):
+    lines += earlier_lines
+    for number, earlier in enumerate(args.earlier, len(earlier_lines) + 1):
         ec = json.loads((earlier / "train-config.json").read_text())
         erows = [json.loads(x) for x in (earlier / "metrics.jsonl").read_text().splitlines()]
         elast = [r for r in erows if "loss" in r][-1]
@@ -95,7 +104,7 @@ def main() -> None:
                   f"{elast['step']} steps, {elast['wall_s'] / 60:.0f} minutes in its last process"
                   + (f", last validation PSNR {evals[-1]['val_psnr']:.2f} dB" if evals else "") + "."]
     lines += [
-        f"- {'Final stage' if args.earlier else 'Command'}: `{command(config)}` (resumed runs continue the same schedule)",
+        f"- {'Final stage' if args.earlier or earlier_lines else 'Command'}: `{command(config)}` (resumed runs continue the same schedule)",
         "- Data: the public dev videos fetched by `scripts/fetch_training_data.py`"
         + (" and the still photos its `--images` adds, in the stages whose command has the stills' folder as `--data`"
            if any(Path(d).name == "stills" for d in config["data"]) else "")
@@ -117,12 +126,35 @@ def main() -> None:
         equal = json.loads(args.baseline_regen.read_text()) if args.baseline_regen else report
         lines += baseline_section(equal, baseline, args.baseline_run, args.baseline_regen_steps or steps[-1]["step"],
                                   args.baseline_regen is not None)
+    lines += baseline_lines
     for number, path in enumerate(args.temporal):
         lines += temporal_section(json.loads(path.read_text()), heading=number == 0)
     if args.note:
         lines += ["## Notes", "", args.note, ""]
     (WEIGHTS / f"{args.name}.md").write_text("\n".join(lines))
     print(f"wrote {target} and its card")
+
+
+def history_from_card(card: Path) -> tuple[list[str], list[str]]:
+    """The stage lines and the baseline section of an earlier card (scripts/bundle_model.py's own
+    format): its stages as they were, its final stage as one more earlier stage with the steps,
+    minutes and last validation PSNR that card recorded."""
+    text = card.read_text().splitlines()
+    stages = [line for line in text if line.startswith("- Stage ")]
+    final = next(line for line in text if line.startswith(("- Final stage: ", "- Command: ")))
+    seed = next(line for line in text if line.startswith("- Seed "))
+    vals = next((line for line in text if line.startswith("- Validation PSNR")), "")
+    cmd = re.search(r"`([^`]*)`", final).group(1)
+    steps, minutes = re.match(r"- Seed \d+, (\d+) steps, (\d+) minutes", seed).groups()
+    last_val = re.findall(r"([\d.]+) dB", vals)
+    stages.append(f"- Stage {len(stages) + 1} (earlier run, whose weights the next stage starts from): `{cmd}`; "
+                  f"{steps} steps, {minutes} minutes in its last process"
+                  + (f", last validation PSNR {last_val[-1]} dB" if last_val else "") + ".")
+    start = next((i for i, line in enumerate(text) if line.startswith("## Against the MAGVIT-v2 baseline")), None)
+    if start is None:
+        return stages, []
+    end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
+    return stages, text[start:end]
 
 
 def _same_weights(model, target: Path) -> bool:
