@@ -2,7 +2,7 @@
 """Bundle a trained model: bf16 weights, a model card (NAME.md) and its numbers (NAME.json).
 
     python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--resolution JSON ...]
-        [--earlier RUN_DIR ... | --history CARD_MD] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
+        [--history CARD_MD] [--earlier RUN_DIR ...] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
         --baseline-regen-steps N]] [--temporal JSON] [--temperature T] [--note TEXT]
 
 RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, metrics.jsonl);
@@ -13,7 +13,7 @@ EVAL_JSON is the output of `regen eval --json` on clips held out of that trainin
 `python -m regen_cli.bench temporal` (repeatable); `--earlier`: run folders of earlier stages (warm starts),
 listed with their commands; `--history`: the card (NAME.md) of the bundled model this stage
 started from, whose earlier stages and baseline comparison carry over when their run folders
-are gone (use instead of `--earlier` and `--baseline*`); `--baseline-regen`: when the final stage trained longer than the
+are gone (its stages come first, then any `--earlier` runs; use instead of `--baseline*`); `--baseline-regen`: when the final stage trained longer than the
 baseline, the eval JSON of the REGEN stage that had the baseline's budget; `--temperature`:
 the sampling temperature files encoded with this model decode at by default (NAME.json's
 `decode_temperature`; choose it on training clips; every EVAL/temporal JSON must have been
