@@ -80,8 +80,19 @@ class FrameCache:
         self.clips = [Clip(np.load(cache_frames(p, cache_dir, side), mmap_mode="r"), p.name) for p in paths]
         if not self.clips:
             raise ValueError("no training media found")
+        self._index()
+
+    def _index(self) -> None:
         self.videos = [c for c in self.clips if len(c.frames) > 1]
         self.total_frames = sum(len(c.frames) for c in self.clips)
+
+    def __getstate__(self) -> dict:
+        """Pickled as the cache files' names (data-loader workers under spawn/forkserver re-map them)."""
+        return {"files": [(c.frames.filename, c.name) for c in self.clips]}
+
+    def __setstate__(self, state: dict) -> None:
+        self.clips = [Clip(np.load(f, mmap_mode="r"), name) for f, name in state["files"]]
+        self._index()
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ class TrainConfig:
     interp_share: float = 0.5
     interp_max_factor: int = 2            # interpolation targets keep every F-th frame, F in 2, 4, .. up to this
     shared_noise: bool = False            # REGEN: one diffusion noise image per clip for all its frames (models.config)
+    workers: int = 2                      # processes that sample the next steps' clips while this one trains (0 = in the loop)
 
     @property
     def preset(self) -> str:
@@ -197,17 +198,52 @@ def _check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSch
 
 
 def _micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: TargetSchedule, step: int,
-                 rng: np.random.Generator, model: Model) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
+                 rng: np.random.Generator, regen: bool) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
     if rng.random() < cfg.image_ratio:
         images = sample_images(cache, cfg.image_batch, aug, rng)
         return "image", images, images, torch.zeros(cfg.image_batch, 1)
-    kind = schedule.choose(step, rng) if isinstance(model, Regen) else "reconstruction"
+    kind = schedule.choose(step, rng) if regen else "reconstruction"
     factor = schedule.interp_factor(rng) if kind == "interpolation" else 2
     clips = sample_clips(cache, source_length(kind, cfg.ratio, factor), cfg.batch, aug, rng, cfg.still_motion)
     inputs, targets, times = make_targets(kind, clips, cfg.ratio, rng, factor)
-    if isinstance(model, Regen) and cfg.target_frames:
+    if regen and cfg.target_frames:
         targets, times = subsample_targets(targets, times, cfg.target_frames, rng)
     return kind, inputs, targets, times
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Item i: the micro-batches of optimiser step start + i, each with the seed of its diffusion
+    noise. Built from (seed, step, rank) alone, so `--workers` processes can prepare steps ahead
+    of the loop and a resumed run sees exactly the data it would have seen."""
+
+    def __init__(self, cfg: TrainConfig, cache: FrameCache, schedule: TargetSchedule, regen: bool,
+                 rank: int, start: int) -> None:
+        self.cfg, self.cache, self.schedule, self.regen = cfg, cache, schedule, regen
+        self.rank, self.start = rank, start
+        self.aug = Augment(cfg.crop, cfg.min_scale)
+
+    def __len__(self) -> int:
+        return max(self.cfg.steps - self.start, 0)
+
+    def __getitem__(self, index: int) -> list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int]]:
+        step = self.start + index
+        rng = step_rng(self.cfg.seed, step, self.rank)
+        micro = []
+        for _ in range(self.cfg.accumulate):
+            batch = _micro_batch(self.cfg, self.cache, self.aug, self.schedule, step, rng, self.regen)
+            micro.append((*batch, int(rng.integers(1 << 62))))
+        return micro
+
+
+def step_loader(dataset: StepBatches, workers: int, pin: bool) -> torch.utils.data.DataLoader:
+    """Steps in order; with workers, each prepares whole steps ahead (one torch thread each)."""
+    return torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=workers,
+                                       prefetch_factor=4 if workers else None, pin_memory=pin,
+                                       collate_fn=_as_is)
+
+
+def _as_is(item):
+    return item
 
 
 def model_config(cfg: TrainConfig) -> ModelConfig:
@@ -259,7 +295,6 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
     cache_dir = Path(cfg.cache_dir).expanduser()
     cache = FrameCache(train_paths, cache_dir, cfg.cache_side)
     val_clips = validation_clips(cfg, FrameCache(sorted(val_paths), cache_dir, cfg.cache_side)) if val_paths else []
-    aug = Augment(cfg.crop, cfg.min_scale)
     schedule = cfg.schedule()
     _check_clip_lengths(cfg, cache, schedule if isinstance(model, Regen) else None)
     if env.main:
@@ -275,25 +310,27 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
                disable=quiet or not env.main or not sys.stderr.isatty())
     last: dict = {}
     data_digest = hashlib.sha256()
+    batches = iter(step_loader(StepBatches(cfg, cache, schedule, isinstance(model, Regen), env.rank, start),
+                               cfg.workers, env.device.type == "cuda"))
     t_start = time.time()
     for step in range(start, cfg.steps):
         t0 = time.time()
-        rng = step_rng(cfg.seed, step, env.rank)
         lr = learning_rate(cfg, step)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        total, clips, data_time = 0.0, 0, 0.0
+        total, clips = 0.0, 0
         model.train()
-        for micro in range(cfg.accumulate):
-            td = time.time()
-            kind, inputs, targets, times = _micro_batch(cfg, cache, aug, schedule, step, rng, model)
+        td = time.time()
+        micro_batches = next(batches)
+        data_time = time.time() - td
+        for micro, (kind, inputs, targets, times, noise_seed) in enumerate(micro_batches):
             data_digest.update(inputs[..., :8, :8].numpy().tobytes())
-            data_time += time.time() - td
-            gen = torch.Generator(env.device).manual_seed(int(rng.integers(1 << 62)))
+            gen = torch.Generator(env.device).manual_seed(noise_seed)
             sync = micro == cfg.accumulate - 1 or not isinstance(step_module, nn.parallel.DistributedDataParallel)
             ctx = step_module.no_sync() if not sync else contextlib.nullcontext()
             with ctx:
-                loss = step_module(inputs.to(env.device), targets.to(env.device), times.to(env.device), gen)
+                loss = step_module(inputs.to(env.device, non_blocking=True), targets.to(env.device, non_blocking=True),
+                                   times.to(env.device, non_blocking=True), gen)
                 (loss / cfg.accumulate).backward()
             total += loss.item() / cfg.accumulate
             clips += inputs.shape[0]
@@ -330,6 +367,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
                     bar.write(f"step {step + 1}: val PSNR {scores['val_psnr']:.2f} dB, SSIM {scores['val_ssim']:.4f}")
         if out_of_time:
             break
+    del batches   # stops the workers
     bar.close()
     if metrics:
         metrics.close()

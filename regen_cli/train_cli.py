@@ -56,6 +56,8 @@ def train_command(resume, quiet, as_json, **options):
         raise click.BadParameter("must be 4, 8, 16 or 32", param_hint="--ratio")
     if options["interp_max_factor"] not in (2, 4, 8):
         raise click.BadParameter("must be 2, 4 or 8", param_hint="--interp-max-factor")
+    if options["workers"] < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--workers")
     if options["decoder"] not in ("regen", "magvit2") or options["size"] not in ("tiny", "small", "paper"):
         raise click.UsageError("--decoder is regen or magvit2; --size is tiny, small or paper")
     config = TrainConfig(**{k: tuple(v) if isinstance(v, tuple) else v for k, v in options.items()})

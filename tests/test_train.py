@@ -182,3 +182,17 @@ def test_training_videos_too_short_for_a_target_kind_are_refused_before_training
     message = proc.stderr.read()
     assert "interpolation targets at 32x need training videos of 67 frames; the longest has 36" in message
     assert message.count("\n") == 1 and not (tmp_path / "run").exists()
+
+
+def test_data_loader_workers_train_on_exactly_the_same_batches(tmp_path):
+    """--workers prepares steps in other processes: same clips, same noise, same losses as in the loop."""
+    runs = {}
+    for workers in (0, 2):
+        out = f"w{workers}"
+        run = regen(*train_args(tmp_path, out, 12, 100), "--workers", workers)
+        assert run.wait() == 0, run.stderr.read()
+        runs[workers] = [(r["step"], r["kind"], r["loss"]) for r in metrics(tmp_path / out) if "loss" in r]
+    assert len(runs[0]) == 12 and len({kind for _, kind, _ in runs[0]}) > 1
+    assert runs[0] == runs[2]
+    bad = regen(*train_args(tmp_path, "bad", 12, 100), "--workers", -1)
+    assert bad.wait() == 2 and "--workers" in bad.stderr.read()
