@@ -70,8 +70,14 @@ def main() -> None:
         if measured != args.temperature:
             raise SystemExit(f"{path} was measured at temperature {measured}, not {args.temperature}")
     model = load_model(args.run / "model.safetensors")
-    with safe_open(str(args.run / "train-state.safetensors"), framework="pt") as f:
-        checkpoint_step = int(f.metadata()["step"])   # the step model.safetensors was saved at
+    state = args.run / "train-state.safetensors"
+    if state.exists():
+        with safe_open(str(state), framework="pt") as f:
+            checkpoint_step = int(f.metadata()["step"])   # the step model.safetensors was saved at
+    elif vals:   # a run folder copied without its (large) train state: every checkpoint is validated
+        checkpoint_step = vals[-1]["step"]
+    else:
+        raise SystemExit(f"{args.run} has neither train-state.safetensors nor validation rows to date its model")
     target = WEIGHTS / f"{args.name}.safetensors"
     WEIGHTS.mkdir(exist_ok=True)
     if not _same_weights(model, target):   # safetensors' header order varies: keep identical files as they are
