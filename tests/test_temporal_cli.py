@@ -131,3 +131,31 @@ def test_extrapolate_cli_predicts_from_a_video_inputs_own_last_frames(tmp_path):
     video_frame, rgl_frame = (read_all(outputs[n])[0].astype(int) for n in ("video", "rgl"))
     assert abs(video_frame - expected).mean() < 1.0               # what the API gives with the source tail
     assert abs(rgl_frame - expected).mean() > abs(video_frame - expected).mean() + 0.5
+
+
+class RecordingDecoder:
+    """Stands in for ChunkDecoder: records the times of each call, returns frames filled with their time."""
+    device = torch.device("cpu")
+
+    def __init__(self):
+        self.calls = []
+
+    def decode(self, index, z_c, z_m, times):
+        self.calls.append(list(times))
+        return torch.tensor(times).view(1, -1, 1, 1).expand(3, -1, 8 * z_c.shape[-2], 8 * z_c.shape[-1]).clone()
+
+
+@pytest.mark.parametrize("ratio,count,forward,calls,predicted", [
+    (4, 2, True, [[5.0, 4.0], [5.0, 4.0]], [5.0, 5.0]),        # horizon 1: every step pairs its frame with time k
+    (4, 2, False, [[-1.0, 0.0], [-1.0, 0.0]], [-1.0, -1.0]),   # ... going backwards, with time 0
+    (8, 3, True, [[9.0, 10.0], [9.0, 8.0]], [9.0, 10.0, 9.0]),  # horizon 2: a full step alone, the last (one) paired
+    (8, 3, False, [[-1.0, -2.0], [-1.0, 0.0]], [-1.0, -2.0, -1.0]),
+])
+def test_a_one_frame_prediction_step_is_decoded_with_the_chunks_nearest_own_frame(ratio, count, forward, calls,
+                                                                                   predicted):
+    from regen_cli.temporal import extend
+    m = regen.build_model(f"regen-tiny-{ratio}x").eval()
+    decoder = RecordingDecoder()
+    frames = list(extend(m, torch.zeros(3, ratio + 1, 16, 16), count, forward, decoder))
+    assert decoder.calls == calls
+    assert [float(f[0, 0, 0]) for f in frames] == predicted        # the companion frame is not yielded
