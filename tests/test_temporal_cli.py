@@ -148,14 +148,28 @@ class RecordingDecoder:
 @pytest.mark.parametrize("ratio,count,forward,calls,predicted", [
     (4, 2, True, [[5.0, 4.0], [5.0, 4.0]], [5.0, 5.0]),        # horizon 1: every step pairs its frame with time k
     (4, 2, False, [[-1.0, 0.0], [-1.0, 0.0]], [-1.0, -1.0]),   # ... going backwards, with time 0
-    (8, 3, True, [[9.0, 10.0], [9.0, 8.0]], [9.0, 10.0, 9.0]),  # horizon 2: a full step alone, the last (one) paired
-    (8, 3, False, [[-1.0, -2.0], [-1.0, 0.0]], [-1.0, -2.0, -1.0]),
+    (8, 3, True, [[9.0, 10.0], [9.0, 10.0]], [9.0, 10.0, 9.0]),  # horizon 2: the last step decodes its whole group
+    (8, 3, False, [[-1.0, -2.0], [-1.0, -2.0]], [-1.0, -2.0, -1.0]),
 ])
-def test_a_one_frame_prediction_step_is_decoded_with_the_chunks_nearest_own_frame(ratio, count, forward, calls,
-                                                                                   predicted):
+def test_every_prediction_step_decodes_its_whole_group_and_at_4x_a_companion_frame(ratio, count, forward, calls,
+                                                                                  predicted):
     from regen_cli.temporal import extend
     m = regen.build_model(f"regen-tiny-{ratio}x").eval()
     decoder = RecordingDecoder()
     frames = list(extend(m, torch.zeros(3, ratio + 1, 16, 16), count, forward, decoder))
     assert decoder.calls == calls
-    assert [float(f[0, 0, 0]) for f in frames] == predicted        # the companion frame is not yielded
+    assert [float(f[0, 0, 0]) for f in frames] == predicted        # only the frames asked for, nearest first
+
+
+@pytest.mark.parametrize("ratio", [4, 8])
+def test_a_shorter_prediction_is_the_start_of_a_longer_one(ratio):
+    torch.manual_seed(0)
+    m = regen.build_model(f"regen-tiny-{ratio}x").eval()
+    for p in m.parameters():                                       # untrained heads are zero: give them weights
+        if p.dim() > 1:
+            p.data.normal_(0, 0.05)
+    latents = regen.encode(m, torch.rand(3, 2 * ratio + 2, 16, 24) * 2 - 1)
+    with torch.no_grad():
+        before3, _, after3 = regen.extrapolate(m, latents, future=3, past=3)
+        before5, _, after5 = regen.extrapolate(m, latents, future=5, past=5)
+    assert torch.equal(after3, after5[:, :3]) and torch.equal(before3, before5[:, -3:])
