@@ -232,12 +232,23 @@ def _regen_latents(src: Path, dst: Path, ratio: int, spec: str | None, device: t
             yield reader, model, last_frames
 
 
+def _input_fps(src: Path) -> Fraction:
+    if src.suffix.lower() == ".rgl":
+        with RglReader(src) as reader:
+            return Fraction(reader.header.fps)
+    with VideoReader(src) as reader:
+        return reader.info.fps
+
+
 def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fraction | None, ratio: int,
                      spec: str | None, device: torch.device, steps: int | None, seed: int | None, extension: bool,
                      tile: int | None, crf: int, overwrite: bool, quiet: bool, temperature: float | None = None
                      ) -> dict:
     from .temporal import interpolation_times
     from .timeline import decode_times
+    if fps is not None and fps <= (input_fps := _input_fps(src)):   # before a video input is encoded
+        raise UsageError(f"--fps {float(fps):.6g} is not above the input's {float(input_fps):.6g} fps: "
+                         "interpolation raises the frame rate")
     with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, _):
         h = reader.header
         source_fps = Fraction(h.fps)

@@ -60,6 +60,16 @@ def test_usage_errors(tmp_path, model, rgl):
     assert_error(invoke("decode", tmp_path / "missing.rgl", tmp_path / "o.mp4"), 2, "not found")
 
 
+def test_interpolation_to_a_lower_frame_rate_is_refused_before_encoding(tmp_path, model, rgl, monkeypatch):
+    monkeypatch.setattr(pipeline, "encode_file", lambda *a, **k: pytest.fail("encoded before checking --fps"))
+    video = DATA / "balle-vp9.avi"                                 # 187.35 fps
+    assert_error(invoke("interpolate", video, tmp_path / "o.mp4", "--fps", 60, "--model", model), 2,
+                 "--fps 60 is not above the input's 187.35 fps")
+    assert_error(invoke("interpolate", rgl, tmp_path / "o.mp4", "--fps", "187.35", "--model", model), 2,
+                 "is not above")
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_existing_output_is_refused_unless_overwrite(tmp_path, model, rgl):
     out = tmp_path / "o.mkv"
     out.write_bytes(b"precious")
