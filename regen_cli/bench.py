@@ -213,6 +213,18 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
                              "decode_from_file": round(1000 * decode_s / (batch * steps), 2)}}, indent=1))
 
 
+def mean_over(results: list):
+    """Element-wise mean of equally shaped results (dicts, lists, numbers); other values from the first."""
+    first = results[0]
+    if isinstance(first, dict):
+        return {key: mean_over([r[key] for r in results]) for key in first}
+    if isinstance(first, list):
+        return [mean_over(list(items)) for items in zip(*results)]
+    if isinstance(first, float):
+        return float(np.mean(results))
+    return first
+
+
 @bench.command()
 @click.argument("videos", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--model", "model_spec", default=None, help="Model name or file (default: the bundled one for --ratio).")
@@ -225,7 +237,9 @@ def throughput(preset, data_dir, batch, crop, steps, cache_dir):
 @click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE),
               help="Scale of the sampling noise, the same for the prediction and the baselines' decodes "
                    "(default: the model's, as `regen decode` uses).")
-def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperature):
+@click.option("--seeds", type=click.IntRange(1), default=1, show_default=True,
+              help="Sampling seeds 0..SEEDS-1, for prediction and baselines alike; every number is their mean.")
+def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperature, seeds):
     """Interpolation (xFACTOR from every FACTOR-th frame) and extrapolation (last/first HORIZON frames
     held out) against decode-then-average, lossless averaging and copying the nearest decoded frame."""
     from .checkpoints import load_model
@@ -240,10 +254,12 @@ def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperatu
         source = np.stack([fit_long_side(f, side) for f in source])
         with torch.no_grad():
             rows.append({"video": str(video), "frames": len(source), "size": f"{source.shape[2]}x{source.shape[1]}",
-                         "interpolation": interpolation_quality(model, source, factor=factor,
-                                                                temperature=temperature),
-                         "extrapolation": extrapolation_quality(model, source, horizon, temperature=temperature)
-                         if horizon else {}})
+                         "interpolation": mean_over([interpolation_quality(model, source, seed=seed, factor=factor,
+                                                                           temperature=temperature)
+                                                     for seed in range(seeds)]),
+                         "extrapolation": mean_over([extrapolation_quality(model, source, horizon, seed=seed,
+                                                                           temperature=temperature)
+                                                     for seed in range(seeds)]) if horizon else {}})
     summary = {"interpolation": {k: float(np.mean([r["interpolation"][k] for r in rows]))
                                  for k in ("interpolated", "decode_then_average", "lossless_average")},
                "extrapolation": {d: {k: np.mean([r["extrapolation"][d][k] for r in rows if d in r["extrapolation"]],
@@ -251,7 +267,8 @@ def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperatu
                                      for k in ("predicted", "copy_nearest_decoded")}
                                  for d in ("forward", "backward", "forward_partial_last_chunk", "forward_partial_last_chunk_rgl")
                                  if any(d in r["extrapolation"] for r in rows)}}
-    click.echo(json.dumps({"model": ref.name, "temperature": temperature, "clips": rows, "mean": summary}, indent=1))
+    click.echo(json.dumps({"model": ref.name, "temperature": temperature, "seeds": seeds, "clips": rows,
+                           "mean": summary}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """Issue 7's measurement protocol (`temporal_quality`) computes what it says, against independent numpy."""
 
+import json
+
 import numpy as np
 import torch
 
@@ -8,7 +10,7 @@ from regen_cli.frames import to_model_range, to_uint8
 from regen_cli.metrics import frame_psnr
 from regen_cli.temporal_quality import extrapolation_quality, interpolation_quality
 
-from .conftest import read_clip
+from .conftest import DATA, read_clip
 
 
 def _model():
@@ -64,3 +66,26 @@ def test_interpolation_protocol_at_factor_four_blends_by_time_distance():
              .astype(np.uint8) for i in between]
     assert result["factor"] == 4 and result["dropped_frames"] == 6
     assert abs(result["lossless_average"] - _mean_psnr(blend, frames[between])) < 1e-9
+
+
+def test_bench_temporal_averages_every_number_over_seeds(tmp_path):
+    from click.testing import CliRunner
+    from regen_cli.bench import bench, mean_over
+    assert mean_over([{"a": [1.0, 2.0], "n": 3, "s": "x"}, {"a": [3.0, 6.0], "n": 3, "s": "x"}]) == \
+        {"a": [2.0, 4.0], "n": 3, "s": "x"}
+    torch.manual_seed(0)
+    model = regen.build_model("regen-tiny-4x")
+    for p in model.parameters():
+        if p.dim() > 1:
+            p.data.normal_(0, 0.05)
+    regen.save_model(model, tmp_path / "m.safetensors")
+    runs = {}
+    for seeds in (1, 2):
+        result = CliRunner().invoke(bench, ["temporal", str(DATA / "balle-vp9.avi"), "--model", str(tmp_path / "m.safetensors"),
+                                            "--side", "64", "--frames", "12", "--horizon", "2", "--seeds", str(seeds)])
+        assert result.exit_code == 0, result.output
+        runs[seeds] = json.loads(result.stdout)
+    assert runs[2]["seeds"] == 2
+    one, two = (runs[n]["clips"][0] for n in (1, 2))
+    assert one["interpolation"]["lossless_average"] == two["interpolation"]["lossless_average"]   # no sampling
+    assert one["interpolation"]["interpolated"] != two["interpolation"]["interpolated"]             # seed 1 joined in
