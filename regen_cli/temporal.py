@@ -17,12 +17,12 @@ Where the horizon is one frame (4x), the step decodes it together with the chunk
 next to it, which it then drops: training always decodes several frames at once
 (--target-frames), and a frame decoded alone, with no other frame to attend to, measured
 worse (regen-4x, backward d=1 on near-static motion.mov: 35.21 dB alone, 37.17 with the
-companion; README). The first step
-uses the video's own end chunk latents when that chunk is full, so it sees the source
-rather than decoded frames. When the last chunk is partial, forward prediction starts from
-the latents of the source's last k+1 frames if the caller still has them (`tail`: a video
-input), else from re-encoded decoded frames (an .rgl input, which is measurably worse). Quality decays with distance (measured in the README);
-there is no hard limit other than MAX_EXTRAPOLATION.
+companion; README). The first step uses the video's own end chunk latents when that chunk
+is full, so it sees the source rather than decoded frames. When the last chunk is partial,
+forward prediction starts from the latents of the source's last k+1 frames if the caller
+still has them (`tail`: a video input), else from re-encoded decoded frames (an .rgl input,
+which is measurably worse). Quality decays with distance (measured in the README); there is
+no hard limit other than MAX_EXTRAPOLATION.
 """
 
 from __future__ import annotations
