@@ -246,13 +246,15 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction | None, fps: Fractio
                      ) -> dict:
     from .temporal import interpolation_times
     from .timeline import decode_times
-    if fps is not None and fps <= (input_fps := _input_fps(src)):   # before a video input is encoded
-        raise UsageError(f"--fps {float(fps):.6g} is not above the input's {float(input_fps):.6g} fps: "
-                         "interpolation raises the frame rate")
+    if fps is not None:   # resolved before a video input is encoded: a wrong rate costs no encoding
+        input_fps = _input_fps(src)
+        if fps <= input_fps:
+            raise UsageError(f"--fps {float(fps):.6g} is not above the input's {float(input_fps):.6g} fps: "
+                             "interpolation raises the frame rate")
+        factor = fps / input_fps
     with _regen_latents(src, dst, ratio, spec, device, overwrite, quiet) as (reader, model, _):
         h = reader.header
         source_fps = Fraction(h.fps)
-        factor = factor if factor is not None else fps / source_fps
         times = interpolation_times(h.frames, factor)
         decoder = ChunkDecoder(model, steps or h.decode_steps, h.decode_seed if seed is None else seed,
                                tile_cells(tile), extension=extension, bf16=device.type == "cuda",

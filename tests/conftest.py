@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import regen_cli as regen
 from regen_cli.frames import to_model_range
 
 DATA = Path(__file__).parent / "data"
@@ -20,6 +21,17 @@ def read_clip(name: str, frames: int, width: int, height: int, start: int = 0) -
             if i >= start:
                 out.append(frame.reformat(width=width, height=height, format="rgb24").to_ndarray())
     return to_model_range(np.stack(out))
+
+
+def tiny_model(name: str, seed: int = 0):
+    """A preset model with random N(0, 0.05) weight matrices (untrained output heads are zero,
+    which would make every output the same), for tests that need outputs to depend on inputs."""
+    torch.manual_seed(seed)
+    model = regen.build_model(name)
+    for p in model.parameters():
+        if p.dim() > 1:
+            p.data.normal_(0, 0.05)
+    return model
 
 
 @pytest.fixture(scope="session")

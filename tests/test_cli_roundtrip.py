@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 
 import regen_cli as regen
 from regen_cli.cli import cli
 from regen_cli.video_io import VideoReader, VideoWriter
+
+from .conftest import tiny_model
 
 DATA = Path(__file__).parent / "data"
 CLIPS = ["realshort.mp4", "magnet-theora.ogv", "balle-vp9.avi", "tree-cinepak.avi", "vtest-msmpeg4.avi",
@@ -25,13 +26,8 @@ def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     paths = {}
     for name in ("regen-tiny-4x", "regen-tiny-16x", "magvit2-tiny-4x"):
-        torch.manual_seed(1)
-        model = regen.build_model(name)
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.data.normal_(0, 0.05)
         paths[name] = folder / f"{name}.safetensors"
-        regen.save_model(model, paths[name])
+        regen.save_model(tiny_model(name, seed=1), paths[name])
     return paths
 
 

@@ -1,7 +1,6 @@
 """interpolate / extrapolate: exact frame counts, rates and durations; video and .rgl inputs; multi-chunk."""
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,15 @@ from regen_cli.cli import cli
 from regen_cli.video_io import VideoReader
 from regen_cli.zoo import resolve_model
 
+from .conftest import tiny_model
+
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
-    torch.manual_seed(0)
-    m = regen.build_model("regen-tiny-4x")
-    for p in m.parameters():
-        if p.dim() > 1:
-            p.data.normal_(0, 0.05)
-    regen.save_model(m, path)
+    regen.save_model(tiny_model("regen-tiny-4x"), path)
     return path
 
 
@@ -163,11 +159,7 @@ def test_every_prediction_step_decodes_its_whole_group_and_at_4x_a_companion_fra
 
 @pytest.mark.parametrize("ratio", [4, 8])
 def test_a_shorter_prediction_is_the_start_of_a_longer_one(ratio):
-    torch.manual_seed(0)
-    m = regen.build_model(f"regen-tiny-{ratio}x").eval()
-    for p in m.parameters():                                       # untrained heads are zero: give them weights
-        if p.dim() > 1:
-            p.data.normal_(0, 0.05)
+    m = tiny_model(f"regen-tiny-{ratio}x").eval()
     latents = regen.encode(m, torch.rand(3, 2 * ratio + 2, 16, 24) * 2 - 1)
     with torch.no_grad():
         before3, _, after3 = regen.extrapolate(m, latents, future=3, past=3)

@@ -10,7 +10,7 @@ from regen_cli.frames import to_model_range, to_uint8
 from regen_cli.metrics import frame_psnr
 from regen_cli.temporal_quality import extrapolation_quality, interpolation_quality
 
-from .conftest import DATA, read_clip
+from .conftest import DATA, read_clip, tiny_model
 
 
 def _model():
@@ -73,12 +73,7 @@ def test_bench_temporal_averages_every_number_over_seeds(tmp_path):
     from regen_cli.bench import bench, mean_over
     assert mean_over([{"a": [1.0, 2.0], "n": 3, "s": "x"}, {"a": [3.0, 6.0], "n": 3, "s": "x"}]) == \
         {"a": [2.0, 4.0], "n": 3, "s": "x"}
-    torch.manual_seed(0)
-    model = regen.build_model("regen-tiny-4x")
-    for p in model.parameters():
-        if p.dim() > 1:
-            p.data.normal_(0, 0.05)
-    regen.save_model(model, tmp_path / "m.safetensors")
+    regen.save_model(tiny_model("regen-tiny-4x"), tmp_path / "m.safetensors")
     runs = {}
     for seeds in (1, 2):
         result = CliRunner().invoke(bench, ["temporal", str(DATA / "balle-vp9.avi"), "--model", str(tmp_path / "m.safetensors"),
