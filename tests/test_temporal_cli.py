@@ -52,9 +52,10 @@ def test_interpolate_rgl_input_to_target_fps(tmp_path, model):
     rgl = tmp_path / "x.rgl"
     CliRunner().invoke(cli, ["encode", str(DATA / "magnet-theora.ogv"), str(rgl), "--ratio", "4", "--model", str(model), "-q"])
     out = tmp_path / "i.mkv"
-    report = run("interpolate", rgl, out, "--fps", "50", "--model", model, "--json", "-q")
-    info, frames = probe(out)
-    assert float(info.fps) == pytest.approx(50) and frames == (34 - 1) * 2 + 1 == report["frames"]
+    for src in (rgl, DATA / "magnet-theora.ogv"):                  # the .rgl and the video it came from
+        report = run("interpolate", src, out, "--fps", "50", "--model", model, "--ratio", 4, "--json", "-q", "-y")
+        info, frames = probe(out)
+        assert float(info.fps) == pytest.approx(50) and frames == (34 - 1) * 2 + 1 == report["frames"]
 
 
 def test_interpolate_refuses_bad_factors(tmp_path, model):
