@@ -13,9 +13,9 @@ fractions interpolate, t < 0 or t > k extrapolate. There is no other positional 
 so any latent size works.
 
 Design choices the paper leaves open: Fourier bands 2^j * pi (j < bands) plus tau itself;
-sine layers use SIREN's hidden-layer initialisation throughout with omega = 1 by default,
-because the Fourier features already supply the frequencies; FiLM parameters start at
-zero (identity modulation).
+sine layers use SIREN's hidden-layer initialisation, with the frequency scale omega from
+the config (`ConditioningConfig.siren_omega`), its weights scaled by 1/omega so activations keep
+SIREN's distribution; FiLM parameters start at zero (identity modulation).
 """
 
 from __future__ import annotations

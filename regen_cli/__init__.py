@@ -1,12 +1,51 @@
-"""regen: compress videos into tiny latents and decode them with a generative decoder."""
+"""regen: compress videos into tiny latents and decode them with a generative decoder.
 
-from models import build_model, count_parameters, preset_names
+    import regen_cli as regen
+    model = regen.load_model("regen_cli/weights/regen-16x.safetensors")
+    latents = regen.encode(model, video)       # (3, T, H, W) in [-1, 1] -> VideoLatents
+    frames = regen.decode(model, latents)      # -> (3, T, H, W)
 
-from .api import VideoLatents, decode, encode
-from .checkpoints import CheckpointError, load_model, save_model, weights_sha256
-from .temporal import extrapolate, interpolate
+Names load on first use (PEP 562): importing the package imports no torch, so the command
+line starts instantly; the first use of a name below imports what it needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckpointError", "VideoLatents", "__version__", "build_model", "count_parameters", "decode",
-           "encode", "extrapolate", "interpolate", "load_model", "preset_names", "save_model", "weights_sha256"]
+_EXPORTS = {
+    "build_model": "models", "count_parameters": "models", "preset_names": "models",
+    "encode": ".api", "decode": ".api", "interpolate": ".api", "extrapolate": ".api",
+    "VideoLatents": ".codec.latents", "DecodeOptions": ".codec.options",
+    "load_model": ".io.checkpoints", "save_model": ".io.checkpoints", "weights_sha256": ".io.checkpoints",
+    "CheckpointError": ".errors", "RegenError": ".errors", "CorruptFile": ".errors", "ModelMismatch": ".errors",
+    "UnsupportedInput": ".errors", "InvalidArgument": ".errors",
+}
+
+if TYPE_CHECKING:
+    from models import build_model, count_parameters, preset_names
+
+    from .api import decode, encode, extrapolate, interpolate
+    from .codec.latents import VideoLatents
+    from .codec.options import DecodeOptions
+    from .errors import CheckpointError, CorruptFile, InvalidArgument, ModelMismatch, RegenError, UnsupportedInput
+    from .io.checkpoints import load_model, save_model, weights_sha256
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'regen_cli' has no attribute {name!r}")
+    module = _EXPORTS[name]
+    value = getattr(importlib.import_module(module, None if module == "models" else __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = ["__version__", *sorted(_EXPORTS)]

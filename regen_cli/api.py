@@ -1,4 +1,4 @@
-"""The public Python API: build, encode, decode at any frame times, save, load.
+"""The public Python API: encode, decode at any frame times, interpolate, extrapolate.
 
     import regen_cli as regen
     model = regen.build_model("regen-small-16x")        # or regen.load_model("m.safetensors")
@@ -9,77 +9,40 @@
 
 Times are video frame indices as real numbers: integers reconstruct, fractions
 interpolate, negative times or times past the last frame extrapolate. Any H and W work:
-frames are padded to multiples of 8 (edge replication) and cropped back.
+frames are padded to multiples of 8 (edge replication) and cropped back. Nothing inside
+regen imports this module: it is a thin layer over `codec`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from fractions import Fraction
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 
 from models import Model
 
-from .chunking import Chunk, plan_chunks
-from .decoding import ChunkDecoder
-from .encoding import encode_chunk
-from .timeline import decode_times
-
-
-@dataclass(frozen=True)
-class VideoLatents:
-    """Per-chunk latents of one video."""
-
-    z_c: torch.Tensor     # (N, 8, h, w) content latents on the q/127 grid, one per chunk
-    z_m: torch.Tensor     # (N, 8, h, w) motion latents (equal to z_c for an image)
-    ratio: int            # k
-    num_frames: int       # frames of the source video
-    height: int           # source height in pixels (before padding to a multiple of 8)
-    width: int
-
-    @property
-    def chunks(self) -> list[Chunk]:
-        return plan_chunks(self.num_frames, self.ratio)
-
-
-def pad_to_multiple_of_8(video: torch.Tensor) -> torch.Tensor:
-    """(3, T, H, W) -> (3, T, ceil8(H), ceil8(W)), extended by edge replication."""
-    h, w = video.shape[-2:]
-    ph, pw = -h % 8, -w % 8
-    if not (ph or pw):
-        return video
-    return F.pad(video[None], (0, pw, 0, ph, 0, 0), mode="replicate")[0]
-
-
-def pad_chunk(frames: torch.Tensor, chunk: Chunk) -> torch.Tensor:
-    """(3, real frames, H, W) -> (3, real frames + padding, H, W), repeating the last frame."""
-    if not chunk.padding:
-        return frames
-    return torch.cat([frames, frames[:, -1:].expand(-1, chunk.padding, -1, -1)], dim=1)
-
-
-def tile_cells(tile: Optional[int]) -> Optional[int]:
-    """A tile size in pixels (None: automatic, 0: no tiling) -> latent cells for `ChunkDecoder`."""
-    if tile is None:
-        return None
-    if tile < 0 or tile % 8:
-        raise ValueError(f"tile must be 0 (no tiling) or a positive multiple of 8 pixels, got {tile}")
-    return tile // 8 if tile else 1 << 20
+from .codec.decode import ChunkDecoder
+from .codec.encode import encode_video
+from .codec.latents import VideoLatents
+from .codec.options import DecodeDefaults, DecodeOptions
+from .codec.temporal import extrapolated_frames, interpolation_times, require_regen
+from .codec.timeline import decode_times
+from .errors import InvalidArgument
 
 
 def encode(model: Model, video: torch.Tensor) -> VideoLatents:
     """(3, T, H, W) float in [-1, 1], any T >= 1, any H, W -> VideoLatents with ceil(T/(k+1)) chunks."""
-    if video.dim() != 4 or video.shape[0] != 3:
-        raise ValueError(f"expected a video tensor (3, T, H, W), got {tuple(video.shape)}")
-    _, frames, height, width = video.shape
-    device = next(model.parameters()).device
-    padded = pad_to_multiple_of_8(video.float())
-    latents = [encode_chunk(model, pad_chunk(padded[:, c.start:c.start + c.frames], c).to(device))
-               for c in plan_chunks(frames, model.ratio)]
-    return VideoLatents(torch.stack([c for c, _ in latents]), torch.stack([m for _, m in latents]),
-                        model.ratio, frames, height, width)
+    return encode_video(model, video)
+
+
+def _options(steps: int, seed: int, tile: Optional[int], extension: bool, temperature: float) -> DecodeOptions:
+    return DecodeOptions(steps, seed, temperature, extension, tile).resolve(DecodeDefaults())
+
+
+def _check(model: Model, latents: VideoLatents) -> None:
+    if latents.ratio != model.ratio:
+        raise InvalidArgument(f"latents are {latents.ratio}x but the model is {model.ratio}x")
 
 
 def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = None, steps: int = 1,
@@ -87,18 +50,41 @@ def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = 
            temperature: float = 1.0) -> torch.Tensor:
     """VideoLatents -> frames (3, len(times), H, W) in [-1, 1], default times 0..T-1.
 
-    Each time is decoded from the chunk that holds it, a time between two chunks from both
-    (see `timeline`); the frames of one chunk are decoded together. `steps` sampling steps
-    seeded by `seed`; `tile` in pixels (None: automatic, 0: whole frames); `extension`:
-    latent extension across chunks; `temperature` scales the sampling noise (0..2, 1: as trained)."""
-    if latents.ratio != model.ratio:
-        raise ValueError(f"latents are {latents.ratio}x but the model is {model.ratio}x")
+    Each time is decoded from the chunk that holds it, a time between two chunks from both;
+    the frames of one chunk are decoded together. `steps` sampling steps seeded by `seed`;
+    `tile` in pixels (None: automatic, 0: whole frames); `extension`: latent extension
+    across chunks; `temperature` scales the sampling noise (0..2, 1: as trained)."""
+    _check(model, latents)
     if times is None:
         times = torch.arange(latents.num_frames, dtype=torch.float64)
     times = torch.as_tensor(times, dtype=torch.float64).flatten()
-    decoder = ChunkDecoder(model, steps, seed, tile_cells(tile), extension=extension, temperature=temperature)
+    decoder = ChunkDecoder(model, _options(steps, seed, tile, extension, temperature))
     out = torch.empty(3, len(times), latents.height, latents.width)
-    for i, frame in decode_times(decoder, lambda c: (latents.z_c[c], latents.z_m[c]), times.tolist(),
-                                 latents.ratio, latents.z_c.shape[0]):
-        out[:, i] = frame[:, :latents.height, :latents.width]
+    for i, frame in decode_times(decoder, latents, times.tolist()):
+        out[:, i] = frame
     return out
+
+
+def interpolate(model: Model, latents: VideoLatents, factor: float | Fraction, steps: int = 1, seed: int = 0,
+                tile: Optional[int] = None, extension: bool = True, temperature: float = 1.0) -> torch.Tensor:
+    """VideoLatents -> frames (3, floor((N-1) F) + 1, H, W) in [-1, 1] at F times the frame rate."""
+    require_regen(model)
+    times = torch.tensor([float(t) for t in interpolation_times(latents.num_frames, Fraction(factor))],
+                         dtype=torch.float64)
+    return decode(model, latents, times, steps, seed, tile, extension, temperature)
+
+
+def extrapolate(model: Model, latents: VideoLatents, future: int = 0, past: int = 0, steps: int = 1, seed: int = 0,
+                tile: Optional[int] = None, tail: Optional[torch.Tensor] = None, temperature: float = 1.0,
+                extension: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """VideoLatents -> (past frames (3, past, H, W), decoded video (3, N, H, W), future frames
+    (3, future, H, W)), all in [-1, 1] and in time order. `tail` (3, k+1, H, W) in [-1, 1], the
+    source's last k+1 frames, if you have them: forward prediction then starts from the source
+    even when the last chunk is partial."""
+    _check(model, latents)
+    parts: dict[str, list[torch.Tensor]] = {"past": [], "source": [], "future": []}
+    options = _options(steps, seed, tile, extension, temperature)
+    for part, frame in extrapolated_frames(model, latents, options, future, past, tail=tail):
+        parts[part].append(frame)
+    empty = torch.empty(3, 0, latents.height, latents.width)
+    return tuple(torch.stack(parts[p], dim=1) if parts[p] else empty for p in ("past", "source", "future"))

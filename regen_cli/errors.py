@@ -1,33 +1,73 @@
-"""Errors that the command line reports as one `error: ...` line with a documented exit code.
+"""regen's exceptions: what went wrong, in domain terms.
 
-Exit codes: 0 success, 1 unexpected internal error, 2 usage (bad option, missing input,
-output exists), 3 corrupt or truncated input file, 4 model and file do not match,
-5 unsupported input (not a video, no video stream, no frames, absurd size, newer format),
-6 output could not be written (disk full, permissions), 130 interrupted.
+Each derives from the built-in exception a Python caller would expect (`ValueError`,
+`FileNotFoundError`, ...), so `except ValueError` works too. They name no command-line
+flags and carry no exit codes: the command line maps them (`regen_cli.cli`).
 """
 
 from __future__ import annotations
 
 
 class RegenError(Exception):
-    exit_code = 1
+    """Base of every error regen raises on purpose."""
 
 
-class UsageError(RegenError):
-    exit_code = 2
+class InvalidArgument(RegenError, ValueError):
+    """A value passed by the caller is not acceptable (a tile size, a factor, a shape...)."""
 
 
-class CorruptFile(RegenError):
-    exit_code = 3
+class ConfigError(InvalidArgument):
+    """A training config field has an invalid value; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
 
 
-class ModelMismatch(RegenError):
-    exit_code = 4
+class NotFound(RegenError, FileNotFoundError):
+    """An input file or folder, or an output's folder, does not exist."""
 
 
-class UnsupportedInput(RegenError):
-    exit_code = 5
+class OutputExists(RegenError, FileExistsError):
+    """The output file exists and replacing it was not allowed."""
+
+    def __init__(self, path) -> None:
+        super().__init__(f"{path} exists")
+        self.path = path
 
 
-class OutputError(RegenError):
-    exit_code = 6
+class OutputError(RegenError, OSError):
+    """The output could not be written (disk full, permissions, read-only file system)."""
+
+
+class CorruptFile(RegenError, ValueError):
+    """An input file is damaged or truncated (an `.rgl`, a model file, video data)."""
+
+
+class CheckpointError(CorruptFile):
+    """A model file that is not a regen model or does not match its config."""
+
+
+class ModelNotFound(RegenError, LookupError):
+    """A model name that is neither bundled nor an existing file."""
+
+
+class NoBundledModel(ModelNotFound):
+    """No bundled model exists for the asked ratio in this install."""
+
+
+class ModelMismatch(RegenError, ValueError):
+    """The model is not the one a latent file was encoded with."""
+
+
+class ModelNotBundled(ModelMismatch):
+    """A latent file names a model that is not bundled here, and no model was given."""
+
+
+class UnsupportedInput(RegenError, ValueError):
+    """An input regen cannot handle: not a video, no frames, an absurd size, a newer format."""
+
+
+class DeviceUnavailable(RegenError, RuntimeError):
+    """The asked compute device is not available on this machine."""

@@ -10,7 +10,7 @@ EVAL_JSON is the output of `regen eval --json` on clips held out of that trainin
 `--resolution`: `regen eval --crop S --json` outputs (training crop, 2x, 4x); `--baseline`:
 `regen eval --json` of the MAGVIT-v2 baseline trained at equal budget (its run folder as
 `--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: outputs of
-`python -m regen_cli.bench temporal` (repeatable); `--earlier`: run folders of earlier stages (warm starts),
+`python -m benchmarks.bench temporal` (repeatable); `--earlier`: run folders of earlier stages (warm starts),
 listed with their commands; `--history`: the card (NAME.md) of the bundled model this stage
 started from, whose earlier stages and baseline comparison carry over when their run folders
 are gone (its stages come first, then any `--earlier` runs; use instead of `--baseline*`); `--baseline-regen`: when the final stage trained longer than the
@@ -35,7 +35,7 @@ import torch
 from safetensors import safe_open
 
 from regen_cli import load_model, save_model
-from regen_cli.zoo import WEIGHTS
+from regen_cli.io.zoo import WEIGHTS
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--history", type=Path,
                         help="card of the bundled model this stage started from (its stages and baseline carry over)")
     parser.add_argument("--temporal", type=Path, action="append", default=[],
-                        help="`python -m regen_cli.bench temporal` outputs (e.g. --factor 2 and --factor 4)")
+                        help="`python -m benchmarks.bench temporal` outputs (e.g. --factor 2 and --factor 4)")
     parser.add_argument("--hardware", default=f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), no GPU")
     parser.add_argument("--timing-note", default="on this machine's CPU")
     parser.add_argument("--note", default="")
@@ -228,7 +228,7 @@ def temporal_section(bench: dict, heading: bool = True) -> list[str]:
     factor = bench["clips"][0]["interpolation"].get("factor", 2)
     kept = "every other frame" if factor == 2 else f"from every {factor}th frame"
     blend = "average" if factor == 2 else "blend"
-    lines = ["## Interpolation and extrapolation (`python -m regen_cli.bench temporal`)", ""] if heading else []
+    lines = ["## Interpolation and extrapolation (`python -m benchmarks.bench temporal`)", ""] if heading else []
     lines += [f"x{factor} interpolation {'of ' if factor == 2 else ''}{kept}, PSNR (dB) of the rebuilt frames against the dropped originals"
               + ("" if factor == 2 else " (baselines blend the two neighbours by time distance)") + ":", "",
               f"| clip | size | interpolated | decode-then-{blend} | lossless {blend} |", "|---|---|---|---|---|"]

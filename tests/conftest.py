@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import regen_cli as regen
-from regen_cli.frames import to_model_range
+from regen_cli.io.frames import to_model_range
 
 DATA = Path(__file__).parent / "data"
 
@@ -21,6 +21,13 @@ def read_clip(name: str, frames: int, width: int, height: int, start: int = 0) -
             if i >= start:
                 out.append(frame.reformat(width=width, height=height, format="rgb24").to_ndarray())
     return to_model_range(np.stack(out))
+
+
+def chunk_decoder(model, **options):
+    """A ChunkDecoder with the API's defaults, overridden by `options` (DecodeOptions fields)."""
+    from regen_cli.codec.decode import ChunkDecoder
+    from regen_cli.codec.options import DecodeDefaults, DecodeOptions
+    return ChunkDecoder(model, DecodeOptions(**options).resolve(DecodeDefaults()))
 
 
 def tiny_model(name: str, seed: int = 0):

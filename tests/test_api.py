@@ -2,7 +2,9 @@ import pytest
 import torch
 
 import regen_cli as regen
-from regen_cli.chunking import chunk_for_time, plan_chunks
+from regen_cli.codec.chunks import chunk_for_time, plan_chunks
+
+from .conftest import chunk_decoder
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +92,7 @@ def test_chunk_plan_and_time_mapping():
 
 
 def test_times_between_chunks_are_decoded_by_both_and_cross_faded(model):
-    from regen_cli.decoding import ChunkDecoder
-    from regen_cli.timeline import decode_times, plan_times
+    from regen_cli.codec.timeline import decode_times, plan_times
     plan = plan_times([4.25, 0.0, 4.0, 5.0, -1.0, 11.0, 9.5], 4, 2)
     # 4.25 lies between chunk 0's last frame (4) and chunk 1's first (5): 3/4 from chunk 0 at
     # local 4.25, 1/4 from chunk 1 at local -0.75; outside times go to the nearest chunk
@@ -99,11 +100,10 @@ def test_times_between_chunks_are_decoded_by_both_and_cross_faded(model):
                     1: [(0, -0.75, 0.25), (3, 0.0, 1.0), (6, 4.5, 1.0), (5, 6.0, 1.0)]}
     latents = regen.encode(model, torch.rand(3, 10, 16, 24) * 2 - 1)
     times = [3.0, 4.0, 4.5, 5.0, 6.0]
-    order = [i for i, _ in decode_times(ChunkDecoder(model, extension=False), lambda c: (latents.z_c[c], latents.z_m[c]),
-                                        times, 4, 2)]
+    order = [i for i, _ in decode_times(chunk_decoder(model, extension=False), latents, times)]
     assert order == [0, 1, 2, 3, 4]
     out = regen.decode(model, latents, times=torch.tensor(times), extension=False)
-    first = ChunkDecoder(model, extension=False).decode(0, latents.z_c[0], latents.z_m[0], [3.0, 4.0, 4.5])
-    second = ChunkDecoder(model, extension=False).decode(1, latents.z_c[1], latents.z_m[1], [-0.5, 0.0, 1.0])
+    first = chunk_decoder(model, extension=False).decode(0, latents.z_c[0], latents.z_m[0], [3.0, 4.0, 4.5])
+    second = chunk_decoder(model, extension=False).decode(1, latents.z_c[1], latents.z_m[1], [-0.5, 0.0, 1.0])
     torch.testing.assert_close(out[:, 2], (0.5 * first[:, 2] + 0.5 * second[:, 0])[:, :16, :24])
     torch.testing.assert_close(out[:, 3], second[:, 1, :16, :24])

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from regen_cli.cli import cli
-from regen_cli.zoo import bundled_models
+from regen_cli.io.zoo import bundled_models
 
 DATA = Path(__file__).parent / "data"
 # realshort.mp4 is held out of every bundled model's training; measured at 128x96:

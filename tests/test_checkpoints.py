@@ -35,7 +35,7 @@ def test_bf16_storage_halves_the_file(tmp_path):
 
 
 def test_bad_model_files_raise_checkpoint_error(tmp_path):
-    with pytest.raises(regen.CheckpointError, match="not found"):
+    with pytest.raises(FileNotFoundError, match="not found"):
         regen.load_model(tmp_path / "missing.safetensors")
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x00" * 100)

@@ -15,7 +15,8 @@ import torch
 from click.testing import CliRunner
 
 import regen_cli as regen
-from regen_cli import pipeline, video_io
+from regen_cli.files import decode as file_decode
+from regen_cli.io import video as video_io
 from regen_cli.cli import cli
 
 DATA = Path(__file__).parent / "data"
@@ -61,7 +62,7 @@ def test_usage_errors(tmp_path, model, rgl):
 
 
 def test_interpolation_to_a_lower_frame_rate_is_refused_before_encoding(tmp_path, model, rgl, monkeypatch):
-    monkeypatch.setattr(pipeline, "encode_file", lambda *a, **k: pytest.fail("encoded before checking --fps"))
+    monkeypatch.setattr(file_decode, "encode_file", lambda *a, **k: pytest.fail("encoded before checking --fps"))
     video = DATA / "balle-vp9.avi"                                 # 187.35 fps
     assert_error(invoke("interpolate", video, tmp_path / "o.mp4", "--fps", 60, "--model", model), 2,
                  "--fps 60 is not above the input's 187.35 fps")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import regen_cli as regen
 from regen_cli.cli import cli
-from regen_cli.video_io import VideoReader, VideoWriter
+from regen_cli.io.video import VideoReader, VideoWriter
 
 from .conftest import tiny_model
 
@@ -139,7 +139,7 @@ def test_h264_outputs_at_integer_rates_hold_many_hard_frames(tmp_path, fps):
 
     import numpy as np
 
-    from regen_cli.video_io import VideoReader, VideoWriter
+    from regen_cli.io.video import VideoReader, VideoWriter
     rng = np.random.default_rng(0)
     path = tmp_path / "noise.mp4"
     with VideoWriter(path, 64, 48, Fraction(fps)) as writer:

@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from regen_cli.container import MAJOR, MINOR, RglHeader, RglReader, RglWriter
+from regen_cli.io.container import MAJOR, MINOR, RglHeader, RglReader, RglWriter
 from regen_cli.errors import CorruptFile, UnsupportedInput
 
 

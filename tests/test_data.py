@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from regen_cli.data import MAX_PAN, Augment, Clip, moving_still, sample_clips
-from regen_cli.frames import to_uint8
+from regen_cli.train.data import MAX_PAN, Augment, Clip, moving_still, sample_clips
+from regen_cli.io.frames import to_uint8
 
 from .conftest import read_clip
 

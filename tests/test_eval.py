@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import regen_cli as regen
 from regen_cli.cli import cli
-from regen_cli.fvd import frechet_distance
+from regen_cli.eval.fvd import frechet_distance
 
 from .conftest import tiny_model
 

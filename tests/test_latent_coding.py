@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from regen_cli import latent_coding
+from regen_cli.io import latent_coding
 
 
 def test_hand_computed_residuals():

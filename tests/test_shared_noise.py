@@ -11,8 +11,10 @@ import torch
 
 from models import DiffusionConfig, RectifiedFlow, build_model, preset
 from regen_cli import load_model, save_model
-from regen_cli.decoding import ChunkDecoder
-from regen_cli.train import TrainConfig, model_config
+from regen_cli.train.config import TrainConfig
+from regen_cli.train.loop import model_config
+
+from .conftest import chunk_decoder
 
 DATA = Path(__file__).parent / "data"
 
@@ -38,7 +40,7 @@ def test_decoder_samples_as_the_model_was_trained(monkeypatch):
         decode = model.decode
         monkeypatch.setattr(model, "decode", lambda *a, **k: seen.append(a[3].clone()) or decode(*a, **k))
         z = torch.randn(8, 4, 4)
-        frames = ChunkDecoder(model, extension=False).decode(0, z, z, [0.0, 1.0, 2.5, 4.0])
+        frames = chunk_decoder(model, extension=False).decode(0, z, z, [0.0, 1.0, 2.5, 4.0])
         assert frames.shape == (3, 4, 32, 32)
         noise = seen[0][0]
         assert all(torch.equal(noise[:, 0], noise[:, j]) for j in range(1, 4)) == shared

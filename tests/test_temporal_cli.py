@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 import regen_cli as regen
 from regen_cli.cli import cli
-from regen_cli.video_io import VideoReader
-from regen_cli.zoo import resolve_model
+from regen_cli.io.video import VideoReader
+from regen_cli.io.zoo import resolve_model
 
 from .conftest import tiny_model
 
@@ -109,8 +109,8 @@ def test_forward_prediction_from_a_partial_last_chunk_starts_from_the_source_fra
 
 
 def test_extrapolate_cli_predicts_from_a_video_inputs_own_last_frames(tmp_path):
-    from regen_cli.frames import to_model_range, to_uint8
-    from regen_cli.bench import read_all
+    from regen_cli.io.frames import to_model_range, to_uint8
+    from benchmarks.bench import read_all
     src = DATA / "balle-vp9.avi"                                  # 12 frames: its last 4x chunk is partial
     rgl = tmp_path / "b.rgl"
     run("encode", src, rgl, "--ratio", 4, "--json", "-q")           # the bundled regen-4x
@@ -150,7 +150,7 @@ class RecordingDecoder:
 ])
 def test_every_prediction_step_decodes_its_whole_group_and_at_4x_a_companion_frame(ratio, count, forward, calls,
                                                                                   predicted):
-    from regen_cli.temporal import extend
+    from regen_cli.codec.temporal import extend
     m = regen.build_model(f"regen-tiny-{ratio}x").eval()
     decoder = RecordingDecoder()
     frames = list(extend(m, torch.zeros(3, ratio + 1, 16, 16), count, forward, decoder))

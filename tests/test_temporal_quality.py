@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 import regen_cli as regen
-from regen_cli.frames import to_model_range, to_uint8
-from regen_cli.metrics import frame_psnr
-from regen_cli.temporal_quality import extrapolation_quality, interpolation_quality
+from regen_cli.io.frames import to_model_range, to_uint8
+from regen_cli.eval.metrics import frame_psnr
+from benchmarks.temporal_quality import extrapolation_quality, interpolation_quality
 
 from .conftest import DATA, read_clip, tiny_model
 
@@ -70,7 +70,7 @@ def test_interpolation_protocol_at_factor_four_blends_by_time_distance():
 
 def test_bench_temporal_averages_every_number_over_seeds(tmp_path):
     from click.testing import CliRunner
-    from regen_cli.bench import bench, mean_over
+    from benchmarks.bench import bench, mean_over
     assert mean_over([{"a": [1.0, 2.0], "n": 3, "s": "x"}, {"a": [3.0, 6.0], "n": 3, "s": "x"}]) == \
         {"a": [2.0, 4.0], "n": 3, "s": "x"}
     regen.save_model(tiny_model("regen-tiny-4x"), tmp_path / "m.safetensors")

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from regen_cli.targets import TargetSchedule, make_targets, source_length, subsample_targets
-from regen_cli.train import TrainConfig, learning_rate
+from regen_cli.train.targets import TargetSchedule, make_targets, source_length, subsample_targets
+from regen_cli.train.config import TrainConfig
+from regen_cli.train.loop import learning_rate
 
 DATA = Path(__file__).parent / "data"
 TRAIN = [str(DATA / n) for n in ("balle-vp9.avi", "tree-cinepak.avi", "magnet-theora.ogv", "long-1200.mp4")]
@@ -128,7 +129,7 @@ def test_time_limit_stops_with_a_checkpoint_and_warm_start_can_copy_only_the_enc
     steps = [m for m in metrics(tmp_path / "run") if "loss" in m]
     assert 0 < len(steps) < 100000 and (tmp_path / "run" / "model.safetensors").exists()
     from models import build_model
-    from regen_cli.train import warm_start
+    from regen_cli.train.loop import warm_start
     fresh = build_model("regen-tiny-4x")
     before = {k: v.clone() for k, v in fresh.state_dict().items()}
     copied = warm_start(fresh, str(tmp_path / "run" / "model.safetensors"), only="encoder.")
@@ -148,7 +149,7 @@ def test_learning_rate_schedule():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_paper_size_training_step_with_activation_checkpointing():
     from models import build_model
-    from regen_cli.train import TrainStep
+    from regen_cli.train.loop import TrainStep
     model = build_model("regen-paper-16x").cuda()
     model.dit.checkpoint_blocks = True
     step = TrainStep(model, torch.bfloat16)
@@ -163,7 +164,7 @@ def test_paper_size_training_step_with_activation_checkpointing():
 
 
 def test_best_validation_psnr_on_resume_counts_only_checkpoints_up_to_the_resumed_step(tmp_path):
-    from regen_cli.train import _best_val_psnr
+    from regen_cli.train.loop import _best_val_psnr
     path = tmp_path / "metrics.jsonl"
     assert _best_val_psnr(path, 100) == float("-inf")
     rows = [{"step": 50, "val_psnr": 20.0}, {"step": 50, "loss": 0.1}, {"step": 100, "val_psnr": 22.5},

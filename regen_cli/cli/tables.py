@@ -1,0 +1,42 @@
+"""The plain-text tables of `eval`, `models` and `presets` (their `--json` carries the same data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def eval_table(result: dict, max_side: int, crop: int | None) -> list[str]:
+    lines = [f"model {result['model']}, {result['steps']} step(s), seed {result['seed']}, temperature "
+             f"{result['temperature']:g}, long side <= {max_side}" + (f", centre crop {crop}x{crop}" if crop else ""),
+             f"{'video':<34} {'frames':>6} {'size':>9} {'PSNR':>7} {'SSIM':>6} {'bpp':>8} {'enc fps':>8} {'dec fps':>8}"]
+    for r in result["videos"]:
+        lines.append(f"{Path(r['video']).name[:34]:<34} {r['frames']:>6} {r['width']:>4}x{r['height']:<4} "
+                     f"{r['psnr']:>7.2f} {r['ssim']:>6.3f} {r['bpp']:>8.4f} {r['encode_fps']:>8.1f} "
+                     f"{r['decode_fps']:>8.2f}")
+    a = result["aggregate"]
+    lines.append(f"{'mean':<34} {'':>6} {'':>9} {a['psnr']:>7.2f} {a['ssim']:>6.3f} {a['bpp']:>8.4f} "
+                 f"{a['encode_fps']:>8.1f} {a['decode_fps']:>8.2f}")
+    if "rfvd" in a:
+        lines.append(f"rFVD over {a['rfvd_clips']} clips of 16 frames: {a['rfvd']}")
+    return lines
+
+
+def models_table(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["no bundled models in this install"]
+
+    def num(row: dict, key: str, width: int, digits: int) -> str:
+        return f"{row[key]:>{width}.{digits}f}" if key in row else f"{'-':>{width}}"
+    lines = [f"{'model':<22} {'ratio':>5} {'params':>11} {'held-out PSNR':>14} {'SSIM':>6} {'bpp':>8} "
+             f"{'MAGVIT-v2 PSNR':>15}"]
+    for r in rows:
+        lines.append(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {num(r, 'psnr', 14, 2)} "
+                     f"{num(r, 'ssim', 6, 3)} {num(r, 'bpp', 8, 4)} {num(r, 'baseline_psnr', 15, 2)}")
+    return lines
+
+
+def presets_table(rows: list[dict]) -> list[str]:
+    lines = [f"{'preset':<20} {'ratio':>5} {'encoder':>12} {'decoder':>14}"]
+    for r in rows:
+        lines.append(f"{r['preset']:<20} {r['ratio']:>4}x {r['encoder_params']:>12,} {r['decoder_params']:>14,}")
+    return lines

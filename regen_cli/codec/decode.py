@@ -1,0 +1,148 @@
+"""Decoding chunks: spatial tiles with blended overlaps, seeded noise, and latent extension.
+
+Tiling: the latent grid is split into overlapping tiles (`tiling.plan_tiles`); each tile
+is decoded on its own and the tiles are cross-faded with linear ramps. The DiT's memory
+and attention cost are then bounded by the tile, not the frame. Noise comes from
+64-pixel blocks seeded by (seed, chunk, block position), so tiled and untiled decoding
+start from the same noise. `temperature` scales that noise: 1 is the trained sampler;
+lower values move the sample towards the decoder's mean (less generated detail).
+
+Latent extension (supplementary 2.4): chunk c > 0 is decoded with one extra frame at time
+-1 (the previous chunk's last frame). At every sampling step at flow time t, that frame's
+state is overwritten with (1 - t) * previous_output + t * previous_noise: the state the
+previous chunk's final decoded frame would have on the flow path, so the chunk is
+generated around a known first neighbour (SDEdit-style guidance) and consecutive chunks
+agree at the boundary. At t = 1 that state is pure noise and carries nothing, so a guided
+chunk uses at least 2 sampling steps; with the default `steps=1` this roughly doubles the
+decode time of chunks after the first. The MAGVIT-v2 baseline decodes whole chunks with
+its conv decoder (in tiles with margins) and has no extension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from models import Magvit2, Model, Regen
+from models.config import SPATIAL_FACTOR
+
+from ..errors import InvalidArgument
+from .options import DecodeOptions, uses_bf16
+from .tiling import Tile, blend_weights, block_noise, plan_tiles
+
+CPU_TILE = 8         # latent cells (64 px): the bundled models' training crop, see auto_tile
+MAGVIT_TILE = 32     # latent cells (256 px) for the conv decoder (plus its margins)
+MAX_CUDA_TILE = 64   # latent cells (512 px)
+MAGVIT_MARGIN = 4    # latent cells of context around a conv-decoder tile
+
+
+def auto_tile(model: Regen, device: torch.device, frames: int) -> int:
+    """Tile side in latent cells from the device. CPU: 64 px, the size of the bundled models'
+    training crops: the DiT then sees what it was trained on, and attention cost stays linear
+    in the frame area (faster than larger tiles at no loss: docs/). CUDA: the largest tile up
+    to 512 px whose estimated DiT activations fit in half of the free memory (attention is
+    cheap there)."""
+    if device.type != "cuda":
+        return CPU_TILE
+    free, _ = torch.cuda.mem_get_info(device)
+    bytes_per_token = 2 * 16 * model.config.dit.width        # bf16, ~16 live activations of width D per token
+    cells = int((0.5 * free / bytes_per_token / max(frames, 1)) ** 0.5)
+    return max(8, min(MAX_CUDA_TILE, cells))
+
+
+@dataclass
+class _Previous:
+    index: int
+    frame: torch.Tensor   # (3, Hp, Wp) decoded last frame of chunk `index`
+    noise: torch.Tensor   # (3, Hp, Wp) its initial noise
+
+
+class ChunkDecoder:
+    """Decodes chunks in order with resolved `DecodeOptions`; remembers the last frame of
+    each for latent extension. `overlap`: tile overlap in latent cells (None: a quarter tile)."""
+
+    def __init__(self, model: Model, options: DecodeOptions, overlap: int | None = None) -> None:
+        if not options.resolved:
+            raise InvalidArgument("decode options must be resolved against the file's defaults first")
+        self.model = model
+        self.options = options
+        self.device = next(model.parameters()).device
+        self.steps, self.seed, self.extension = options.steps, options.seed, options.extension
+        self.temperature = options.temperature
+        self.bf16 = uses_bf16(model, self.device)
+        self.tile = options.tile_cells
+        self.overlap = overlap
+        self.previous: _Previous | None = None
+
+    def _tiles(self, h: int, w: int, frames: int) -> tuple[list[Tile], int]:
+        tile = self.tile or auto_tile(self.model, self.device, frames)
+        if h <= tile and w <= tile:
+            return [Tile(0, h, 0, w)], 0
+        overlap = self.overlap if self.overlap is not None else max(2, tile // 4)
+        return plan_tiles(h, w, tile, overlap), overlap
+
+    @torch.inference_mode()
+    def decode(self, index: int, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:
+        """z_c, z_m (C, h, w) of chunk `index`; times relative to the chunk start
+        -> frames (3, len(times), 8h, 8w) float32 in [-1, 1] on the CPU."""
+        if isinstance(self.model, Magvit2):
+            return self._decode_magvit2(z_c, z_m, times)
+        h, w = z_c.shape[-2:]
+        guided = self.extension and self.previous is not None and self.previous.index == index - 1
+        tiles, overlap = self._tiles(h, w, len(times) + guided)
+        steps = max(self.steps, 2) if guided else self.steps
+        query = torch.tensor(([-1.0] if guided else []) + list(times), dtype=torch.float32)[None].to(self.device)
+        f = SPATIAL_FACTOR
+        out = torch.zeros(3, len(times), f * h, f * w)
+        weight = torch.zeros(f * h, f * w)
+        # the frame at time k is the one the next chunk is guided by: keep its noise
+        end = times.index(self.model.ratio) if self.extension and self.model.ratio in times else None
+        end_noise = torch.empty(3, f * h, f * w) if end is not None else None
+        shared = self.model.config.diffusion.shared_noise   # one draw for all of the chunk's times, as trained
+        for tile in tiles:
+            ys, xs = tile.pixels()
+            noise = (block_noise(self.seed, index, 1, tile).expand(-1, len(times), -1, -1) if shared
+                     else block_noise(self.seed, index, len(times), tile)) * self.temperature
+            if end_noise is not None:
+                end_noise[:, ys, xs] = noise[:, end]
+            hook = None
+            if guided:
+                known = self.previous.frame[:, ys, xs].to(self.device)
+                known_noise = self.previous.noise[:, ys, xs].to(self.device)
+                noise = torch.cat([self.previous.noise[:, None, ys, xs], noise], dim=1)
+
+                def hook(i: int, t: float, x: torch.Tensor, known=known, known_noise=known_noise) -> torch.Tensor:
+                    x = x.clone()
+                    x[:, :, 0] = ((1 - t) * known + t * known_noise).to(x.dtype)
+                    return x
+            cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
+                                           query, noise[None].to(self.device), steps, hook)[0]
+            frames = frames[:, 1:] if guided else frames
+            wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
+                   else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
+            out[:, :, ys, xs] += frames.float().cpu() * wgt
+            weight[ys, xs] += wgt
+        out /= weight
+        self.previous = _Previous(index, out[:, end].clone(), end_noise) if end is not None else None
+        return out
+
+    def _decode_magvit2(self, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:
+        k = self.model.ratio
+        if any(t != int(t) or not 0 <= t <= k for t in times):
+            raise InvalidArgument("the MAGVIT-v2 baseline decodes only a chunk's own frames (integer times "
+                                  "0..k); interpolation and extrapolation need a REGEN model")
+        h, w = z_c.shape[-2:]
+        tile = self.tile or MAGVIT_TILE
+        f = SPATIAL_FACTOR
+        out = torch.empty(3, k + 1, f * h, f * w)
+        for t in plan_tiles(h, w, tile, 0) if max(h, w) > tile + 2 * MAGVIT_MARGIN else [Tile(0, h, 0, w)]:
+            y0, x0 = max(t.y0 - MAGVIT_MARGIN, 0), max(t.x0 - MAGVIT_MARGIN, 0)
+            y1, x1 = min(t.y1 + MAGVIT_MARGIN, h), min(t.x1 + MAGVIT_MARGIN, w)
+            cells = (slice(None), slice(y0, y1), slice(x0, x1))
+            frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device))[0]
+            ys, xs = t.pixels()
+            out[:, :, ys, xs] = frames[:, :, f * (t.y0 - y0):f * (t.y1 - y0), f * (t.x0 - x0):f * (t.x1 - x0)].float().cpu()
+        return out[:, [int(t) for t in times]]

@@ -1,0 +1,80 @@
+"""How to decode: sampling steps, seed, temperature, latent extension, tiling, precision.
+
+`DecodeOptions` is what a caller asks for, with None meaning "the default"; it is resolved
+once, against `DecodeDefaults` (an `.rgl` file's header, or the Python API's defaults),
+into the complete options every decoder of a run uses. Latent extension is on only where
+both the caller and the file allow it. Precision is one rule for every path: bf16 autocast
+for REGEN's DiT on CUDA, float32 otherwise (the MAGVIT-v2 baseline always runs float32).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from models.config import SPATIAL_FACTOR
+
+from ..errors import InvalidArgument
+
+MAX_TEMPERATURE = 2.0    # sampling temperatures are in [0, MAX_TEMPERATURE]
+MAX_STEPS = 1000
+UNTILED = 1 << 20        # latent cells: a tile larger than any frame
+
+
+@dataclass(frozen=True)
+class DecodeDefaults:
+    """The decode settings a latent file (or the API) prescribes when the caller gives none."""
+
+    steps: int = 1
+    seed: int = 0
+    temperature: float = 1.0
+    extension: bool = True
+
+    @classmethod
+    def from_header(cls, header) -> "DecodeDefaults":
+        return cls(header.decode_steps, header.decode_seed, header.decode_temperature, header.latent_extension)
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """None: take the default. `tile` in pixels (None: from the device, 0: whole frames);
+    `temperature` scales the sampling noise (1: as trained, 0: the decoder's mean)."""
+
+    steps: Optional[int] = None
+    seed: Optional[int] = None
+    temperature: Optional[float] = None
+    extension: bool = True
+    tile: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.steps is not None and not 1 <= self.steps <= MAX_STEPS:
+            raise InvalidArgument(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
+        if self.temperature is not None and not 0 <= self.temperature <= MAX_TEMPERATURE:
+            raise InvalidArgument(f"temperature must be between 0 and {MAX_TEMPERATURE:g}, got {self.temperature}")
+        if self.tile is not None and (self.tile < 0 or self.tile % SPATIAL_FACTOR):
+            raise InvalidArgument(f"tile must be 0 (no tiling) or a positive multiple of {SPATIAL_FACTOR} pixels, "
+                                  f"got {self.tile}")
+
+    def resolve(self, defaults: DecodeDefaults) -> "DecodeOptions":
+        """Every field filled: the caller's value where given, else the default."""
+        return replace(self, steps=self.steps or defaults.steps,
+                       seed=defaults.seed if self.seed is None else self.seed,
+                       temperature=defaults.temperature if self.temperature is None else self.temperature,
+                       extension=self.extension and defaults.extension)
+
+    @property
+    def resolved(self) -> bool:
+        return None not in (self.steps, self.seed, self.temperature)
+
+    @property
+    def tile_cells(self) -> Optional[int]:
+        """The tile side in latent cells (None: automatic)."""
+        if self.tile is None:
+            return None
+        return self.tile // SPATIAL_FACTOR if self.tile else UNTILED
+
+
+def uses_bf16(model, device) -> bool:
+    """The precision rule: bf16 autocast for a REGEN DiT on CUDA."""
+    from models import Regen
+    return device.type == "cuda" and isinstance(model, Regen)

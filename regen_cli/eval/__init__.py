@@ -1,0 +1,1 @@
+"""Measuring quality: PSNR/SSIM, rFVD, and `regen eval`'s encode-decode protocol."""

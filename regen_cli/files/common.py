@@ -1,0 +1,96 @@
+"""What the file pipelines share: the device, the model for a file, latents streamed from an
+`.rgl`, resolved decode options, progress bars and atomic video output."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from models import Model
+from models.quantize import from_int8
+
+from ..codec.options import DecodeDefaults, DecodeOptions
+from ..errors import DeviceUnavailable, ModelMismatch, ModelNotBundled
+from ..io.atomic import atomic_output
+from ..io.checkpoints import load_model, weights_sha256
+from ..io.container import RglHeader, RglReader
+from ..io.video import VideoWriter, output_format
+from ..io.zoo import bundled_models, resolve_model
+
+
+def select_device(name: str) -> torch.device:
+    """"auto" (CUDA when present), "cpu" or "cuda"."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceUnavailable("CUDA was asked for but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def progress(total: int | None, unit: str, quiet: bool, desc: str) -> tqdm:
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True,
+                disable=quiet or not sys.stderr.isatty())
+
+
+class RglLatents:
+    """An `.rgl` file as a latent source (`codec.latents.LatentSource`): chunks are read,
+    checked and dequantised one at a time, when asked for."""
+
+    def __init__(self, reader: RglReader) -> None:
+        h = reader.header
+        self.reader = reader
+        self.ratio, self.num_frames, self.height, self.width = h.ratio, h.frames, h.height, h.width
+
+    @property
+    def num_chunks(self) -> int:
+        return self.reader.chunk_count
+
+    def chunk(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        latents = from_int8(torch.from_numpy(self.reader.read_chunk(index).copy()))
+        return latents[0], latents[-1]
+
+
+def model_for_file(header: RglHeader, spec: str | None, device: torch.device) -> Model:
+    """The model that encoded `header`'s file: `spec`, or the bundled model it names; refuses a mismatch."""
+    if spec is None:
+        if header.model_name not in bundled_models():
+            raise ModelNotBundled(f"this file was encoded with model '{header.model_name}', which is not "
+                                  "bundled here")
+        ref = resolve_model(header.model_name)
+    else:
+        ref = resolve_model(spec)
+    if weights_sha256(ref.path) != header.model_sha256:
+        raise ModelMismatch(f"{ref.path} is not the model this file was encoded with "
+                            f"('{header.model_name}', sha256 {header.model_sha256[:12]}…); pass the same model")
+    model = load_model(ref.path, device)
+    if model.config.architecture != header.architecture or model.ratio != header.ratio:
+        raise ModelMismatch(f"{ref.path} is a {model.config.architecture} {model.ratio}x model but the file "
+                            f"needs {header.architecture} {header.ratio}x")
+    return model
+
+
+def resolve_for_file(options: DecodeOptions, header: RglHeader) -> DecodeOptions:
+    """The caller's options with the file's defaults filled in (and its extension flag obeyed)."""
+    return options.resolve(DecodeDefaults.from_header(header))
+
+
+def write_video(dst: Path, frames: Iterable[np.ndarray], width: int, height: int, fps: Fraction, crf: int,
+                overwrite: bool, total: int, quiet: bool) -> int:
+    """Writes uint8 (H, W, 3) frames to `dst` atomically; returns how many."""
+    output_format(dst)
+    written = 0
+    with atomic_output(dst, overwrite) as tmp:
+        with VideoWriter(tmp, width, height, fps, crf, name=dst) as writer:
+            bar = progress(total, "frame", quiet, "decode")
+            for frame in frames:
+                writer.write(frame)
+                written += 1
+                bar.update(1)
+            bar.close()
+    return written

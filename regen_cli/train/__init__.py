@@ -1,0 +1,1 @@
+"""Training: config, data, targets, the loop, checkpoints and the distributed set-up."""
