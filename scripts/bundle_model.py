@@ -119,8 +119,8 @@ def main() -> None:
         f"in the last (resumed) process, on {args.hardware}.",
         "- Validation PSNR during training (held-out clips, 128 px centre crops, EMA weights): "
         + ", ".join(f"step {v['step']}: {v['val_psnr']:.2f} dB" for v in vals), "",
-        f"## Measured quality (`regen eval`, one sampling step, seed 0, temperature {args.temperature:g})", "",
-        f"Held-out clips, long side capped at {report['max_side']} px:", "",
+        f"## Validation figures (`regen eval`, one sampling step, seed 0, temperature {args.temperature:g})", "",
+        f"Validation clips (they chose checkpoints and settings), long side capped at {report['max_side']} px:", "",
         "| clip | frames | size | PSNR (dB) | SSIM | bits/pixel |", "|---|---|---|---|---|---|",
     ]
     for v in report["videos"]:
@@ -179,7 +179,7 @@ def resolution_section(paths: list[Path], crop: int, ratio: int, timing_note: st
     reports = sorted((json.loads(p.read_text()) for p in paths), key=lambda r: r["crop"])
     clips = [Path(v["video"]).name for v in reports[0]["videos"]]
     lines = ["## Resolution generalisation", "",
-             f"Trained on {crop}x{crop} crops. Held-out clips (long side capped at {reports[0]['max_side']} px), "
+             f"Trained on {crop}x{crop} crops. Validation clips (long side capped at {reports[0]['max_side']} px), "
              "centre-cropped squares of each side; decode time per chunk of "
              f"{ratio + 1} frames {timing_note}.", "",
              "| crop | " + " | ".join(clips) + " | mean PSNR (dB) | s per chunk |",
@@ -192,8 +192,25 @@ def resolution_section(paths: list[Path], crop: int, ratio: int, timing_note: st
     return lines + [""]
 
 
+PATH_FIELDS = {"data": "DATA", "val": "DATA", "out": "runs", "init": "runs", "cache_dir": "CACHE"}
+
+
+def portable(path: str, placeholder: str) -> str:
+    """A path as a card may print it: relative to this folder when inside it, else under a
+    placeholder (no development machine's absolute path in a committed card)."""
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        return path
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return f"{placeholder}/{p.name}"
+
+
 def command(config: dict) -> str:
-    """The `regen train` command line that reproduces a run's train-config.json."""
+    """The `regen train` command line that reproduces a run's train-config.json (portable paths)."""
+    config = {k: ([portable(x, PATH_FIELDS[k]) for x in v] if isinstance(v, list) else portable(v, PATH_FIELDS[k]))
+              if k in PATH_FIELDS and v else v for k, v in config.items()}
     data_flags = " ".join(f"--data {d}" for d in config["data"]) + " " + " ".join(f"--val {v}" for v in config["val"])
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in sorted(config.items())
                      if k not in ("data", "val") and not isinstance(v, bool) and v != "")

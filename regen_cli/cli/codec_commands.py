@@ -105,7 +105,7 @@ def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, temperatu
 @_decode_flags
 def extrapolate(src, dst, future, past, only_new, ratio, model_spec, steps, seed, temperature, no_extension, tile,
                 crf, device_name, overwrite, quiet, as_json):
-    """Decode SRC (a video or an .rgl) with PAST predicted frames before it and FUTURE after it.
+    """Decode SRC (a video or an .rgl) with --past N predicted frames before it and --future N after it.
 
     Beyond the trained horizon (k/4 frames) prediction continues autoregressively: the newest
     k+1 frames are re-encoded and the next frames predicted from them."""

@@ -17,8 +17,8 @@ from .tables import eval_table
 @click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @ratio_option("Ratio of the bundled model (or give --model).")
 @model_option
-@click.option("--steps", type=click.IntRange(1, 1000), default=1, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--steps", type=click.IntRange(1, 1000), default=1, show_default=True, help="Sampling steps.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @temperature_option
 @click.option("--max-side", type=click.IntRange(8), default=512, show_default=True,
               help="Downscale sources whose long side is larger (the reference is the downscaled video).")

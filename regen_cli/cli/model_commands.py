@@ -6,14 +6,14 @@ import json
 
 import click
 
-from .params import json_option
+from .params import EXIT_CODES_EPILOG, json_option
 from .tables import models_table, presets_table
 
 
-@click.command("models")
+@click.command("models", epilog=EXIT_CODES_EPILOG)
 @json_option
 def models_command(as_json):
-    """List the bundled models with ratio, parameters and measured quality (from their model cards)."""
+    """List the bundled models with ratio, parameters and measured quality (from their NAME.json cards)."""
     from models import count_parameters
 
     from ..io.checkpoints import load_model
@@ -32,7 +32,7 @@ def models_command(as_json):
         click.echo(line)
 
 
-@click.command("presets")
+@click.command("presets", epilog=EXIT_CODES_EPILOG)
 @json_option
 def presets_command(as_json: bool) -> None:
     """List the named model presets with their parameter counts (built on the meta device)."""

@@ -84,7 +84,7 @@ seed_option = click.option("--seed", type=int, help="Sampling seed (default: the
 temperature_option = click.option("--temperature", type=click.FloatRange(0, MAX_TEMPERATURE),
                                   help="Scale of the sampling noise, 0-2: 1 is the trained sampler, lower is "
                                        "closer to the decoder's mean (less generated detail). Default: the "
-                                       "file's, i.e. the model's (its card's value, else 1).")
+                                       "file's, i.e. the model's (its card's decode_temperature, else 1).")
 no_extension_option = click.option("--no-extension", is_flag=True,
                                    help="Decode chunks independently (no latent extension).")
 crf_option = click.option("--crf", type=click.IntRange(0, 51), default=16, show_default=True,

@@ -27,7 +27,7 @@ def models_table(rows: list[dict]) -> list[str]:
 
     def num(row: dict, key: str, width: int, digits: int) -> str:
         return f"{row[key]:>{width}.{digits}f}" if key in row else f"{'-':>{width}}"
-    lines = [f"{'model':<22} {'ratio':>5} {'params':>11} {'held-out PSNR':>14} {'SSIM':>6} {'bpp':>8} "
+    lines = [f"{'model':<22} {'ratio':>5} {'params':>11} {'val. PSNR':>14} {'SSIM':>6} {'bpp':>8} "
              f"{'MAGVIT-v2 PSNR':>15}"]
     for r in rows:
         lines.append(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {num(r, 'psnr', 14, 2)} "

@@ -7,23 +7,29 @@ import json
 
 import click
 
-from ..train.config import TrainConfig
+from ..train.config import DECODERS, SIZES, TrainConfig
+from .params import EXIT_CODES_EPILOG, RATIO
+
+CHOICES = {"ratio": RATIO, "size": click.Choice(SIZES), "decoder": click.Choice(DECODERS)}
 
 
 def train_options(func):
     for f in reversed(dataclasses.fields(TrainConfig)):
         flag = "--" + f.name.replace("_", "-")
         default, text = f.default, f.metadata.get("help", "")
-        if isinstance(default, bool):
+        if f.name in CHOICES:
+            func = click.option(flag, type=CHOICES[f.name], default=str(default), show_default=True, help=text)(func)
+        elif isinstance(default, bool):
             func = click.option(f"{flag}/--no-{flag[2:]}", default=default, show_default=True, help=text)(func)
         elif isinstance(default, tuple):
             func = click.option(flag, multiple=True, type=click.Path(), help=text + " (repeatable)")(func)
         else:
-            func = click.option(flag, type=type(default), default=default, show_default=True, help=text)(func)
+            func = click.option(flag, type=type(default), default=default, show_default=default != "",
+                                help=text)(func)
     return func
 
 
-@click.command("train")
+@click.command("train", epilog=EXIT_CODES_EPILOG)
 @train_options
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or log lines.")

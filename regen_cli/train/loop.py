@@ -232,7 +232,7 @@ def train(cfg: TrainConfig, resume: bool = False, quiet: bool = False) -> dict:
         run.metrics = open(run.out / "metrics.jsonl", "a")
         if not quiet:
             print(f"{cfg.preset}: {count_parameters(run.model):,} parameters on {env.device} x{env.world}; "
-                  f"{files} training files ({cache.total_frames} frames), {len(val_clips)} held out",
+                  f"{files} training files ({cache.total_frames} frames), {len(val_clips)} validation clips",
                   file=sys.stderr)
     bar = tqdm(total=cfg.steps, initial=run.start, unit="step", file=sys.stderr, dynamic_ncols=True,
                disable=quiet or not env.main or not sys.stderr.isatty())
