@@ -69,5 +69,9 @@ class UnsupportedInput(RegenError, ValueError):
     """An input regen cannot handle: not a video, no frames, an absurd size, a newer format."""
 
 
+class MissingDependency(RegenError, ImportError):
+    """An optional package that this feature needs is not installed (the message says how to install it)."""
+
+
 class DeviceUnavailable(RegenError, RuntimeError):
     """The asked compute device is not available on this machine."""

@@ -14,15 +14,16 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import (ConfigError, CorruptFile, DeviceUnavailable, InvalidArgument, ModelMismatch, ModelNotBundled,
-                      ModelNotFound, NoBundledModel, NotFound, OutputError, OutputExists, RegenError,
+from ..errors import (ConfigError, CorruptFile, DeviceUnavailable, InvalidArgument, MissingDependency, ModelMismatch,
+                      ModelNotBundled, ModelNotFound, NoBundledModel, NotFound, OutputError, OutputExists, RegenError,
                       UnsupportedInput)
 
 from .params import EXIT_CODES_EPILOG as EXIT_CODES
 
 # the first matching class in this order decides the exit code
 EXIT_CODE_OF = ((InvalidArgument, 2), (NotFound, 2), (OutputExists, 2), (ModelNotFound, 2), (DeviceUnavailable, 2),
-                (CorruptFile, 3), (ModelMismatch, 4), (UnsupportedInput, 5), (OutputError, 6), (RegenError, 1))
+                (CorruptFile, 3), (ModelMismatch, 4), (UnsupportedInput, 5), (MissingDependency, 5), (OutputError, 6),
+                (RegenError, 1))
 
 
 def exit_code(exc: RegenError) -> int:
@@ -83,8 +84,8 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import codec_commands, eval_command, file_commands, model_commands, train_command
-    for module in (codec_commands, file_commands, eval_command, model_commands, train_command):
+    from . import codec_commands, compare_command, eval_command, file_commands, model_commands, train_command
+    for module in (codec_commands, file_commands, eval_command, compare_command, model_commands, train_command):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -54,8 +54,8 @@ class PositiveFraction(click.ParamType):
 
 
 EXIT_CODES_EPILOG = """Exit codes: 0 ok, 1 internal error, 2 usage (bad option, missing input, output
-exists), 3 corrupt or truncated file, 4 model and file do not match, 5 unsupported input,
-6 output could not be written (disk full, permissions), 130 interrupted."""
+exists), 3 corrupt or truncated file, 4 model and file do not match, 5 unsupported input
+(or a missing optional package), 6 output could not be written (disk full, permissions), 130 interrupted."""
 
 TILE = TileType()
 RATIO = RatioType()

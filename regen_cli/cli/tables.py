@@ -40,3 +40,42 @@ def presets_table(rows: list[dict]) -> list[str]:
     for r in rows:
         lines.append(f"{r['preset']:<20} {r['ratio']:>4}x {r['encoder_params']:>12,} {r['decoder_params']:>14,}")
     return lines
+
+
+def compare_table(report: dict) -> list[str]:
+    """Per video and ratio: regen's PSNR and bytes, each codec's PSNR, CRF and bytes at (at most)
+    regen's bytes; then the means over videos; then what was counted."""
+    codecs = list(report["codecs"])
+    frames = f", first {report['max_frames']} frames" if report["max_frames"] else ""
+    lines = [f"regen vs classical codecs at the same bytes: RGB PSNR in dB, long side <= {report['max_side']}"
+             f"{frames}, {report['steps']} step(s), seed {report['seed']}",
+             f"{'video':<26} {'ratio':>5} {'regen dB':>8} {'bytes':>8} {'bpp':>7}"
+             + "".join(f" | {c + ' dB':>9} {'CRF':>3} {'bytes':>8}" for c in codecs)]
+    for entry in report["videos"]:
+        for row in entry["regen"]:
+            line = (f"{Path(entry['video']).name[:26]:<26} {row['ratio']:>4}x {row['psnr']:>8.2f} {row['bytes']:>8} "
+                    f"{row['bpp']:>7.4f}")
+            for c in codecs:
+                m = next(m for m in entry["matched"][c] if m["ratio"] == row["ratio"])
+                line += (f" | {m['psnr']:>9.2f} {m['crf']:>3} {m['bytes']:>8}" if m["crf"] is not None
+                         else f" | {'-':>9} {'-':>3} {'too few':>8}")
+            lines.append(line)
+    if len(report["videos"]) > 1:
+        for ratio, cell in report["aggregate"]["ratios"].items():
+            r = cell["regen"]
+            line = f"{'mean of ' + str(r['videos']) + ' videos':<26} {ratio:>4}x {r['psnr']:>8.2f} {r['bytes']:>8.0f} " \
+                   f"{r['bpp']:>7.4f}"
+            for c in codecs:
+                m = cell[c]
+                line += f" | {m['psnr']:>9.2f} {'':>3} {m['bytes']:>8.0f}" if m else f" | {'-':>9} {'':>3} {'-':>8}"
+                if m and m["videos"] != r["videos"]:
+                    line += f" (of {m['videos']})"
+            lines.append(line)
+    counted = report["protocol"]["bytes"]
+    lines += [f"bytes: regen = {counted['regen']}", f"       codecs = {counted['codecs']}",
+              "codec setting: " + "; ".join(f"{c} {v['encoder']} " + " ".join(f"{k}={o}" for k, o in v["options"].items())
+                                           + ", the smallest CRF whose bytes <= regen's" for c, v in
+                                           report["codecs"].items())]
+    for name, why in report.get("missing_codecs", {}).items():
+        lines.append(f"not compared: {name} ({why})")
+    return lines

@@ -9,9 +9,11 @@ reference. rFVD over 16-frame clips when an I3D TorchScript file is given.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -26,7 +28,7 @@ from ..io.frames import fit_long_side, to_model_range
 from ..io.video import VideoReader, VideoWriter
 from ..io.zoo import ModelRef
 from .fvd import I3DFeatures, frechet_distance
-from .metrics import frame_psnr, frame_ssim
+from .metrics import bits_per_pixel, frame_psnr, frame_ssim
 
 FVD_CLIP = 16
 
@@ -40,10 +42,11 @@ def _fit(frame: np.ndarray, max_side: int, crop: int | None) -> np.ndarray:
     return frame
 
 
-def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop: int | None) -> Path:
-    """A lossless copy of `src`, downscaled to `max_side`, centre-cropped to `crop` (a square
-    side, or the whole frame where smaller) and cut to `max_frames`."""
-    ref = tmp / "reference.mkv"
+def reference_copy(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop: int | None,
+                   name: str = "reference.mkv") -> Path:
+    """A lossless copy of `src` in the folder `tmp`, downscaled to `max_side`, centre-cropped
+    to `crop` (a square side, or the whole frame where smaller) and cut to `max_frames`."""
+    ref = tmp / name
     with VideoReader(src) as reader:
         frames = reader.frames()
         first = _fit(next(frames), max_side, crop)
@@ -56,21 +59,29 @@ def _reference(src: Path, tmp: Path, max_side: int, max_frames: int | None, crop
     return ref
 
 
+@contextlib.contextmanager
+def rgl_frames(rgl: Path, ref_model: ModelRef, device: torch.device, options: DecodeOptions
+               ) -> Iterator[Iterator[np.ndarray]]:
+    """with rgl_frames(...) as frames: every frame of the .rgl `rgl` encoded with `ref_model`,
+    decoded as `regen decode` would, uint8 (H, W, 3); the model is loaded on entering."""
+    with RglReader(rgl) as reader:
+        model = model_for_file(reader.header, str(ref_model.path), device)
+        decoder = ChunkDecoder(model, resolve_for_file(options, reader.header))
+        yield decoded_frames(RglLatents(reader), decoder)
+
+
 def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, options: DecodeOptions, max_side: int,
                    max_frames: int | None, i3d: I3DFeatures | None, crop: int | None
                    ) -> tuple[dict, tuple[np.ndarray, np.ndarray] | None]:
     with tempfile.TemporaryDirectory() as tmp:
-        reference = _reference(src, Path(tmp), max_side, max_frames, crop)
+        reference = reference_copy(src, Path(tmp), max_side, max_frames, crop)
         rgl = Path(tmp) / "x.rgl"
         t0 = time.perf_counter()
         encoded = encode_file(reference, rgl, ref_model, device, True, True)
         encode_s = time.perf_counter() - t0
         psnr, ssim, decode_s = [], [], 0.0
         real_clips, fake_clips, real_buf, fake_buf = [], [], [], []
-        with RglReader(rgl) as reader, VideoReader(reference) as source:
-            model = model_for_file(reader.header, str(ref_model.path), device)
-            decoder = ChunkDecoder(model, resolve_for_file(options, reader.header))
-            frames = decoded_frames(RglLatents(reader), decoder)
+        with rgl_frames(rgl, ref_model, device, options) as frames, VideoReader(reference) as source:
             for original in source.frames():
                 t1 = time.perf_counter()
                 out = next(frames)
@@ -85,10 +96,10 @@ def evaluate_video(src: Path, ref_model: ModelRef, device: torch.device, options
                         fake_clips.append(to_model_range(np.stack(fake_buf)))
                         real_buf, fake_buf = [], []
         size = rgl.stat().st_size
-        h, w = reader.header.height, reader.header.width
+        h, w = original.shape[:2]
     n = len(psnr)
     result = {"video": str(src), "frames": n, "width": w, "height": h, "psnr": float(np.mean(psnr)),
-              "ssim": float(np.mean(ssim)), "bytes": size, "bpp": 8 * size / (n * w * h),
+              "ssim": float(np.mean(ssim)), "bytes": size, "bpp": bits_per_pixel(size, n, w, h),
               "encode_fps": n / encode_s, "decode_fps": n / decode_s, "chunks": encoded["chunks"]}
     features = None
     if i3d is not None and real_clips:

@@ -23,6 +23,11 @@ def video_psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean([min(frame_psnr(x, y), 100.0) for x, y in zip(a, b)]))
 
 
+def bits_per_pixel(size: int, frames: int, width: int, height: int) -> float:
+    """Bits per pixel of a file of `size` bytes holding `frames` frames of width x height."""
+    return 8 * size / (frames * width * height)
+
+
 def _gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
     x = np.arange(size) - size // 2
     g = np.exp(-(x ** 2) / (2 * sigma ** 2))
