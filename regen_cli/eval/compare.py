@@ -11,10 +11,11 @@ is kept under `DIR/streams/` so that any number can be re-measured independently
 
 With `pictures`, regen is also decoded without latent extension (for the x-t slices) and
 asked to interpolate and extrapolate (for the temporal strips):
-- interpolation: the even frames 0, 2, 4, ... are encoded and decoded at the times between
-  them; the truth is the odd frames, the baseline the mean of the two neighbours;
+- interpolation: the even frames 0, 2, 4, ... are encoded and decoded at twice their rate;
+  the truth is the odd frames, the baseline the mean of the two decoded neighbours;
 - extrapolation: all but the last `FUTURE` frames are encoded and the next `FUTURE` frames
-  predicted; the truth is the source's last frames, the baseline a copy of the last known frame.
+  predicted; the truth is the source's last frames, the baseline a copy of the last encoded
+  source frame (lossless, so it flatters copying).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def _decode(rgl: Path, ref: ModelRef, device: torch.device, options: DecodeOptio
 
 def _interpolation(frames: np.ndarray, fps: Fraction, ref: ModelRef, device: torch.device, options: DecodeOptions,
                    tmp: Path) -> dict | None:
-    """Encodes the even frames, decodes the first INTERPOLATED in-between times."""
+    """Encodes the even frames and decodes them at twice their rate, as `regen interpolate
+    --factor 2` would, over the first INTERPOLATED gaps; the baseline averages the decoded
+    neighbours (decode, then average)."""
     even = frames[::2]
     count = min(INTERPOLATED, len(even) - 1)
     if count < 1:
@@ -88,13 +91,14 @@ def _interpolation(frames: np.ndarray, fps: Fraction, ref: ModelRef, device: tor
     with RglReader(rgl) as reader:
         model = model_for_file(reader.header, str(ref.path), device)
         decoder = ChunkDecoder(model, resolve_for_file(options, reader.header))
-        times = [i + 0.5 for i in range(count)]
-        predicted = np.stack([frame_uint8(f) for _, f in decode_times(decoder, RglLatents(reader), times)])
+        times = [i / 2 for i in range(2 * count + 1)]
+        decoded = np.stack([frame_uint8(f) for _, f in decode_times(decoder, RglLatents(reader), times)])
+    predicted, ends = decoded[1::2], decoded[0::2].astype(np.uint16)
     truth = frames[1:2 * count:2]
-    mean = ((even[:count].astype(np.uint16) + even[1:count + 1]) // 2).astype(np.uint8)
-    return {"times": [2 * t for t in times], "truth": truth, "predicted": predicted, "baseline": mean,
+    mean = ((ends[:-1] + ends[1:] + 1) // 2).astype(np.uint8)
+    return {"times": [2 * t for t in times[1::2]], "truth": truth, "predicted": predicted, "baseline": mean,
             "psnr": video_psnr(predicted, truth), "baseline_psnr": video_psnr(mean, truth),
-            "baseline_name": "mean of the two neighbouring source frames", "baseline_label": "neighbour mean"}
+            "baseline_name": "mean of regen's two decoded neighbouring frames", "baseline_label": "decode, then average"}
 
 
 def _extrapolation(frames: np.ndarray, fps: Fraction, ref: ModelRef, device: torch.device, options: DecodeOptions,
@@ -116,7 +120,7 @@ def _extrapolation(frames: np.ndarray, fps: Fraction, ref: ModelRef, device: tor
     copy = np.repeat(known[-1:], FUTURE, axis=0)
     return {"times": list(range(len(known), len(frames))), "truth": truth, "predicted": predicted,
             "baseline": copy, "psnr": video_psnr(predicted, truth), "baseline_psnr": video_psnr(copy, truth),
-            "baseline_name": "copy of the last encoded frame", "baseline_label": "last-frame copy"}
+            "baseline_name": "copy of the last encoded source frame (lossless)", "baseline_label": "source frame copy"}
 
 
 def _stem(video: Path, seen: set[str]) -> str:

@@ -101,7 +101,7 @@ def rd_plot(report: dict, path: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=8, loc="lower right")
+    axes.flat[0].legend(fontsize=8, loc="best")
     fig.suptitle("regen vs classical codecs: stars = each codec at regen's bytes (smallest CRF that fits)",
                  fontsize=10)
     fig.tight_layout()
