@@ -1,4 +1,4 @@
-"""The bundled models decode a real clip that was held out of their training above a PSNR floor,
+"""The bundled models decode a real validation clip (not trained on) above a PSNR floor,
 through the same commands a user runs (no --model: the bundled default for the ratio)."""
 
 import json

@@ -152,7 +152,7 @@ def test_h264_outputs_at_integer_rates_hold_many_hard_frames(tmp_path, fps):
 def test_a_bundled_models_card_temperature_becomes_the_files_default(tmp_path, models, monkeypatch):
     import shutil
 
-    from regen_cli import zoo
+    from regen_cli.io import zoo
     weights = tmp_path / "weights"
     weights.mkdir()
     shutil.copy(models["regen-tiny-4x"], weights / "regen-4x.safetensors")
