@@ -23,15 +23,19 @@ _EXPORTS = {
     "load_model": ".io.checkpoints", "save_model": ".io.checkpoints", "weights_sha256": ".io.checkpoints",
     "CheckpointError": ".errors", "RegenError": ".errors", "CorruptFile": ".errors", "ModelMismatch": ".errors",
     "UnsupportedInput": ".errors", "InvalidArgument": ".errors",
+    "LatentDataset": ".export.dataset", "LatentWindows": ".export.dataset", "LatentRangeWarning": ".codec.latents",
+    "save_latents": ".export.latent_file", "read_latents": ".export.latent_file",
 }
 
 if TYPE_CHECKING:
     from models import build_model, count_parameters, preset_names
 
     from .api import decode, encode, extrapolate, interpolate
-    from .codec.latents import VideoLatents
+    from .codec.latents import LatentRangeWarning, VideoLatents
     from .codec.options import DecodeOptions
     from .errors import CheckpointError, CorruptFile, InvalidArgument, ModelMismatch, RegenError, UnsupportedInput
+    from .export.dataset import LatentDataset, LatentWindows
+    from .export.latent_file import read_latents, save_latents
     from .io.checkpoints import load_model, save_model, weights_sha256
 
 

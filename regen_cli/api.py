@@ -24,7 +24,7 @@ from models import Model
 
 from .codec.decode import ChunkDecoder
 from .codec.encode import encode_video
-from .codec.latents import VideoLatents
+from .codec.latents import VideoLatents, checked_latents
 from .codec.options import DecodeDefaults, DecodeOptions
 from .codec.temporal import extrapolated_frames, interpolation_times, require_regen
 from .codec.timeline import decode_times
@@ -40,9 +40,11 @@ def _options(steps: int, seed: int, tile: Optional[int], extension: bool, temper
     return DecodeOptions(steps, seed, temperature, extension, tile).resolve(DecodeDefaults())
 
 
-def _check(model: Model, latents: VideoLatents) -> None:
+def _check(model: Model, latents: VideoLatents) -> VideoLatents:
+    """The latents to decode: the model's ratio, finite, clamped to [-1, 1] (with a warning)."""
     if latents.ratio != model.ratio:
         raise InvalidArgument(f"latents are {latents.ratio}x but the model is {model.ratio}x")
+    return checked_latents(latents)
 
 
 def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = None, steps: int = 1,
@@ -53,8 +55,11 @@ def decode(model: Model, latents: VideoLatents, times: Optional[torch.Tensor] = 
     Each time is decoded from the chunk that holds it, a time between two chunks from both;
     the frames of one chunk are decoded together. `steps` sampling steps seeded by `seed`;
     `tile` in pixels (None: automatic, 0: whole frames); `extension`: latent extension
-    across chunks; `temperature` scales the sampling noise (0..2, 1: as trained)."""
-    _check(model, latents)
+    across chunks; `temperature` scales the sampling noise (0..2, 1: as trained).
+
+    Latents may be any floats (a generator's samples) but the decoder knows only [-1, 1]:
+    values outside are clamped with a `LatentRangeWarning`; NaN or inf is an error."""
+    latents = _check(model, latents)
     if times is None:
         times = torch.arange(latents.num_frames, dtype=torch.float64)
     times = torch.as_tensor(times, dtype=torch.float64).flatten()
@@ -81,7 +86,7 @@ def extrapolate(model: Model, latents: VideoLatents, future: int = 0, past: int 
     (3, future, H, W)), all in [-1, 1] and in time order. `tail` (3, k+1, H, W) in [-1, 1], the
     source's last k+1 frames, if you have them: forward prediction then starts from the source
     even when the last chunk is partial."""
-    _check(model, latents)
+    latents = _check(model, latents)
     parts: dict[str, list[torch.Tensor]] = {"past": [], "source": [], "future": []}
     options = _options(steps, seed, tile, extension, temperature)
     for part, frame in extrapolated_frames(model, latents, options, future, past, tail=tail):

@@ -37,6 +37,16 @@ class OutputExists(RegenError, FileExistsError):
         self.path = path
 
 
+class ExportExists(OutputExists):
+    """The output folder holds an export made with other settings (resuming it would mix them)."""
+
+    def __init__(self, path, differences: list[str]) -> None:
+        RegenError.__init__(self, f"{path} holds an export made with other settings ({', '.join(differences)} "
+                                  "differ); resuming it would mix them")
+        self.path = path
+        self.differences = differences
+
+
 class OutputError(RegenError, OSError):
     """The output could not be written (disk full, permissions, read-only file system)."""
 

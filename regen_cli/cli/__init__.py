@@ -84,8 +84,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import codec_commands, compare_command, eval_command, file_commands, model_commands, train_command
-    for module in (codec_commands, file_commands, eval_command, compare_command, model_commands, train_command):
+    from . import (codec_commands, compare_command, eval_command, export_command, file_commands, model_commands,
+                   train_command)
+    for module in (codec_commands, file_commands, eval_command, compare_command, export_command, model_commands,
+                   train_command):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -8,7 +8,7 @@ import click
 
 from .params import (FRACTION, EXIT_CODES_EPILOG, crf_option, decode_options, device, device_option, json_option,
                      model_option, no_extension_option, overwrite_option, quiet_option, ratio_option, report,
-                     seed_option, steps_option, temperature_option, tile_option)
+                     seed_option, steps_option, temperature_option, tile_option, warnings_on_stderr)
 
 paths = [click.argument("src", type=click.Path(path_type=Path)), click.argument("dst", type=click.Path(path_type=Path))]
 
@@ -55,16 +55,29 @@ def encode(src, dst, ratio, model_spec, device_name, overwrite, quiet, as_json):
 @tile_option()
 @crf_option
 @model_option
+@click.option("--fps", type=FRACTION, help="Frame rate of the video from a .safetensors SRC (default: the file's).")
 @device_option
 @overwrite_option
 @quiet_option
 @json_option
-def decode(src, dst, steps, seed, temperature, no_extension, tile, crf, model_spec, device_name, overwrite, quiet,
+def decode(src, dst, steps, seed, temperature, no_extension, tile, crf, model_spec, fps, device_name, overwrite, quiet,
            as_json):
-    """Decode the latent file SRC into the video DST (.mp4 or .mov: H.264; .mkv: lossless FFV1)."""
-    from ..files.decode import decode_file
-    result = decode_file(src, dst, model_spec, device(device_name, quiet),
-                         decode_options(steps, seed, temperature, no_extension, tile), crf, overwrite, quiet)
+    """Decode the latent file SRC into the video DST (.mp4 or .mov: H.264; .mkv: lossless FFV1).
+
+    SRC is an .rgl file, or a .safetensors file of latents (chunks, 2, 8, h, w) in the layout
+    of `regen export`, e.g. a generator's output: float values in [-1, 1] (values outside
+    are clamped with a warning), de-normalised first when the file says it is normalised."""
+    options = decode_options(steps, seed, temperature, no_extension, tile)
+    if src.suffix.lower() == ".safetensors":
+        from ..files.decode_latents import decode_latents_file
+        with warnings_on_stderr(quiet):
+            result = decode_latents_file(src, dst, model_spec, fps, device(device_name, quiet), options, crf,
+                                         overwrite, quiet)
+    elif fps is not None:
+        raise click.UsageError("--fps is for a .safetensors latent input; an .rgl file keeps its own frame rate")
+    else:
+        from ..files.decode import decode_file
+        result = decode_file(src, dst, model_spec, device(device_name, quiet), options, crf, overwrite, quiet)
     report(result, as_json, quiet, f"wrote {dst}: {result['frames']} frames {result['width']}x{result['height']}")
 
 

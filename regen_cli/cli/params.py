@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 
 import click
@@ -55,7 +56,8 @@ class PositiveFraction(click.ParamType):
 
 EXIT_CODES_EPILOG = """Exit codes: 0 ok, 1 internal error, 2 usage (bad option, missing input, output
 exists), 3 corrupt or truncated file, 4 model and file do not match, 5 unsupported input
-(or a missing optional package), 6 output could not be written (disk full, permissions), 130 interrupted."""
+(or a missing optional package), 6 output could not be written (disk full, permissions), 7 export
+finished but some inputs failed (listed in its index), 130 interrupted."""
 
 TILE = TileType()
 RATIO = RatioType()
@@ -103,6 +105,17 @@ def device(name: str, quiet: bool):
 def decode_options(steps, seed, temperature, no_extension, tile):
     from ..codec.options import DecodeOptions
     return DecodeOptions(steps, seed, temperature, not no_extension, tile)
+
+
+@contextlib.contextmanager
+def warnings_on_stderr(quiet: bool):
+    """Library warnings (e.g. latents clamped to [-1, 1]) as `warning: ...` lines on stderr."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *args, **kwargs: None if quiet else click.echo(
+            f"warning: {message}", err=True)
+        yield
 
 
 def report(result: dict, as_json: bool, quiet: bool, text: str) -> None:

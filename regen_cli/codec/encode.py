@@ -62,6 +62,20 @@ def encode_chunk(model: Model, clip: torch.Tensor) -> tuple[torch.Tensor, torch.
     return z_c, z_m
 
 
+@torch.inference_mode()
+def encode_chunks(model: Model, clips: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Several padded chunks of one shape, each (3, T, Hp, Wp) as for `encode_chunk`, in one
+    encoder batch -> [(z_c, z_m)], each (C, Hp/8, Wp/8) float32 on the q/127 grid, on the CPU.
+    Frames large enough to be tiled are encoded one by one (`encode_chunk`). A batch gives
+    the same latents as one chunk at a time up to float rounding, which can move a latent by
+    one int8 step where it lies on a rounding boundary."""
+    h, w = clips[0].shape[-2] // SPATIAL_FACTOR, clips[0].shape[-1] // SPATIAL_FACTOR
+    if len(clips) == 1 or h > ENCODE_TILE + 2 * ENCODE_MARGIN or w > ENCODE_TILE + 2 * ENCODE_MARGIN:
+        return [encode_chunk(model, clip) for clip in clips]
+    z_c, z_m = model.encode(torch.stack(clips))
+    return list(zip(z_c.float().cpu().unbind(0), z_m.float().cpu().unbind(0)))
+
+
 def encode_frames(model: Model, frames: torch.Tensor, chunk: Chunk) -> tuple[torch.Tensor, torch.Tensor]:
     """The real frames of `chunk`, (3, chunk.frames, H, W) float in [-1, 1], any H and W
     -> its z_c, z_m (C, ceil(H/8), ceil(W/8)) on the q/127 grid, on the CPU."""
