@@ -10,12 +10,13 @@ the settings, so a resumed run writes the same shards as an uninterrupted one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.numpy import save_file
+from safetensors.numpy import save
 
 from ..errors import CorruptFile
 from ..io.atomic import atomic_output
@@ -65,6 +66,16 @@ def remove_temporaries(root: Path, rank: int) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def canonical_safetensors(blob: bytes) -> bytes:
+    """The same safetensors file with its JSON header's keys sorted: safetensors writes its
+    metadata in hash order, which changes from process to process; this makes a shard's
+    bytes depend on its contents only (the data section is unchanged)."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.dumps(json.loads(blob[8:8 + size]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)     # the data section stays 8-byte aligned
+    return len(header).to_bytes(8, "little") + header + blob[8 + size:]
+
+
 class ShardWriter:
     """Collects clips and writes them as shards of at most `limit` latent bytes."""
 
@@ -104,7 +115,7 @@ class ShardWriter:
                                 "rank": self.rank, "number": self.number, "clips": self.clips,
                                 "failed": self.failed, "sums": self.sums.to_json(), "next": list(cursor)})
         with atomic_output(self.root / name, overwrite=False) as tmp:
-            save_file(self.tensors, str(tmp), metadata=metadata)
+            tmp.write_bytes(canonical_safetensors(save(self.tensors, metadata=metadata)))
         self.written.append(ShardInfo(name, self.clips, self.failed, self.sums, cursor))
         self.number += 1
         self._reset()
