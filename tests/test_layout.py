@@ -27,7 +27,8 @@ def _modules_after(args: list[str]) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["verify", str(DATA / "format-1.0.rgl")],
-                                  ["info", str(DATA / "format-1.0.rgl")], ["encode", "--help"]])
+                                  ["info", str(DATA / "format-1.0.rgl")], ["encode", "--help"],
+                                  ["export", "--help"]])
 def test_light_commands_import_no_torch(args):
     modules = _modules_after(args)
     assert "regen_cli.cli" in modules and "click" in modules

@@ -26,6 +26,7 @@ from models import Model
 
 from .. import __version__
 from ..errors import ExportExists, InvalidArgument
+from ..io.atomic import atomic_output
 from ..io.checkpoints import load_model, weights_sha256
 from ..io.video import VideoReader
 from ..io.zoo import ModelRef
@@ -123,11 +124,12 @@ def _prepare_folder(out: Path, settings: ExportSettings, overwrite: bool) -> Non
                 (out / name).unlink(missing_ok=True)
     (out / SHARDS).mkdir(exist_ok=True)
     if not found.exists():
-        found.write_text(settings.to_json())
+        with atomic_output(found, overwrite=True) as tmp:
+            tmp.write_text(settings.to_json())
 
 
 def _agree(value, env: Dist, what: str):
-    """Every rank's `value` must be the same (the sorted source list, the folder check)."""
+    """Every rank's `value` must be the same (the digest of the sorted source list)."""
     values = gather(value, env)
     if any(v != values[0] for v in values):
         raise InvalidArgument(f"the ranks do not agree on {what}: every rank must see the same inputs and folder")
