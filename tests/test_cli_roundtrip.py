@@ -41,7 +41,7 @@ def run(*args, ok=True):
 def probe(path):
     with VideoReader(path) as r:
         frames = list(r.frames())
-        return r.info, frames
+        return r.info, frames, r.timing()
 
 
 def round_trip(src, tmp_path, model, ratio, out_name="out.mp4", extra=()):
@@ -55,12 +55,15 @@ def round_trip(src, tmp_path, model, ratio, out_name="out.mp4", extra=()):
 
 @pytest.mark.parametrize("clip", CLIPS)
 def test_round_trip_keeps_count_rate_and_size(clip, tmp_path, models):
-    src_info, src_frames = probe(DATA / clip)
+    src_info, src_frames, src_timing = probe(DATA / clip)
     info, rgl, out = round_trip(DATA / clip, tmp_path, models["regen-tiny-4x"], 4)
-    out_info, out_frames = probe(out)
+    out_info, out_frames, out_timing = probe(out)
     assert len(out_frames) == len(src_frames) == info["frames"]
     assert (out_info.width, out_info.height) == (src_info.width, src_info.height) == (info["width"], info["height"])
-    assert abs(float(out_info.fps) / float(src_info.fps) - 1) < 1e-4
+    assert out_timing.variable == src_timing.variable
+    assert [float(out_timing.time_at(i)) for i in range(len(src_frames))] == pytest.approx(
+        [float(src_timing.time_at(i)) for i in range(len(src_frames))], abs=1e-4)
+    assert float(out_timing.duration) == pytest.approx(float(src_timing.duration), abs=1e-4)
     assert info["bits_per_pixel"] == pytest.approx(8 * rgl.stat().st_size / (len(src_frames) * src_info.width * src_info.height))
 
 
@@ -72,16 +75,16 @@ def _write(path, frames, fps=Fraction(25)):
 
 @pytest.mark.parametrize("out_name", ["out.mkv", "out.mp4"])
 def test_odd_size_round_trip(tmp_path, models, out_name):
-    _, frames = probe(DATA / "realshort.mp4")
+    _, frames, _ = probe(DATA / "realshort.mp4")
     src = tmp_path / "odd.mkv"
     _write(src, [f[:51, :75] for f in frames[:11]])
     _, _, out = round_trip(src, tmp_path, models["regen-tiny-4x"], 4, out_name)
-    out_info, out_frames = probe(out)
+    out_info, out_frames, _ = probe(out)
     assert (out_info.width, out_info.height, len(out_frames)) == (75, 51, 11)
 
 
 def test_one_frame_round_trip(tmp_path, models):
-    _, frames = probe(DATA / "realshort.mp4")
+    _, frames, _ = probe(DATA / "realshort.mp4")
     src = tmp_path / "one.mkv"
     _write(src, frames[:1])
     info, _, out = round_trip(src, tmp_path, models["regen-tiny-16x"], 16, "one-out.mkv")
@@ -92,7 +95,7 @@ def test_one_frame_round_trip(tmp_path, models):
 def test_long_clip_round_trip(tmp_path, models):
     info, _, out = round_trip(DATA / "long-1200.mp4", tmp_path, models["regen-tiny-16x"], 16)
     assert info["frames"] == 1200 and info["chunks"] == 71
-    out_info, out_frames = probe(out)
+    out_info, out_frames, _ = probe(out)
     assert len(out_frames) == 1200 and (out_info.width, out_info.height) == (48, 32)
 
 
@@ -160,7 +163,7 @@ def test_a_bundled_models_card_temperature_becomes_the_files_default(tmp_path, m
     monkeypatch.setattr(zoo, "WEIGHTS", weights)
     run("encode", DATA / "realshort.mp4", tmp_path / "a.rgl", "--ratio", 4, "-q")
     info = json.loads(run("info", tmp_path / "a.rgl", "--json").stdout)
-    assert info["decode_defaults"]["temperature"] == 0.0 and info["format_version"] == "2.1"
+    assert info["decode_defaults"]["temperature"] == 0.0 and info["format_version"] == "2.2"
     reports = [json.loads(run("decode", tmp_path / "a.rgl", tmp_path / n, "--seed", s, *extra, "--json", "-q").stdout)
                for n, s, extra in [("a.mkv", 1, ()), ("b.mkv", 2, ()), ("c.mkv", 1, ("--temperature", 1))]]
     assert [r["temperature"] for r in reports] == [0.0, 0.0, 1.0]

@@ -147,7 +147,7 @@ def test_writer_stores_the_smaller_coding_per_chunk(tmp_path):
     write(tmp_path / "a.rgl", chunks, header())
     assert _record_codings(tmp_path / "a.rgl") == [1, 0, 1]
     with RglReader(tmp_path / "a.rgl") as r:
-        assert r.version == (MAJOR, MINOR) == (2, 1)
+        assert r.version == (MAJOR, MINOR) == (2, 2)
         for i, c in enumerate(chunks):
             assert np.array_equal(r.read_chunk(i), c)
 

@@ -114,7 +114,7 @@ def interpolate(src, dst, factor, fps, ratio, model_spec, steps, seed, temperatu
 @paths[1]
 @click.option("--future", type=click.IntRange(0), default=0, show_default=True, help="Frames to predict after the end.")
 @click.option("--past", type=click.IntRange(0), default=0, show_default=True, help="Frames to predict before the start.")
-@click.option("--only-new", is_flag=True, help="Write only the predicted frames.")
+@click.option("--only-new", is_flag=True, help="Write only the predicted frames (at the average frame rate, one after another).")
 @_decode_flags
 def extrapolate(src, dst, future, past, only_new, ratio, model_spec, steps, seed, temperature, no_extension, tile,
                 crf, device_name, overwrite, quiet, as_json):

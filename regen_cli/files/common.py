@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -39,11 +39,13 @@ def progress(total: int | None, unit: str, quiet: bool, desc: str) -> tqdm:
 
 
 class RglLatents:
-    """An `.rgl` file as a latent source (`codec.latents.LatentSource`): chunks are read,
-    checked and dequantised one at a time, when asked for."""
+    """An `.rgl` file as a latent source (`codec.latents.LatentSource`): every chunk is
+    checked first (a damaged file fails before any decoding), then chunks are read and
+    dequantised one at a time, when asked for."""
 
     def __init__(self, reader: RglReader) -> None:
         h = reader.header
+        reader.check_all()
         self.reader = reader
         self.ratio, self.num_frames, self.height, self.width = h.ratio, h.frames, h.height, h.width
 
@@ -81,15 +83,21 @@ def resolve_for_file(options: DecodeOptions, header: RglHeader) -> DecodeOptions
 
 
 def write_video(dst: Path, frames: Iterable[np.ndarray], width: int, height: int, fps: Fraction, crf: int,
-                overwrite: bool, total: int, quiet: bool) -> int:
-    """Writes uint8 (H, W, 3) frames to `dst` atomically; returns how many."""
+                overwrite: bool, total: int, quiet: bool, time_of: Callable[[int], Fraction] | None = None) -> int:
+    """Writes uint8 (H, W, 3) frames to `dst` atomically; returns how many. Frame i is shown
+    `time_of(i) - time_of(0)` seconds after the first (default i / fps); `fps` is the
+    stream's nominal rate."""
     output_format(dst)
     written = 0
     with atomic_output(dst, overwrite) as tmp:
         with VideoWriter(tmp, width, height, fps, crf, name=dst) as writer:
             bar = progress(total, "frame", quiet, "decode")
             for frame in frames:
-                writer.write(frame)
+                if time_of is None:
+                    writer.write(frame)
+                else:
+                    start = time_of(written)
+                    writer.write(frame, start - time_of(0), time_of(written + 1) - start)
                 written += 1
                 bar.update(1)
             bar.close()

@@ -18,11 +18,11 @@ def file_info(src: Path) -> dict:
     with RglReader(src) as reader:
         h = reader.header
         size = reader.size
-    fps = Fraction(h.fps)
+    timing = h.timing()
     return {"file": str(src), "format_version": "%d.%d" % reader.version, "bytes": size,
             "model": h.model_name, "model_sha256": h.model_sha256, "architecture": h.architecture,
             "ratio": h.ratio, "frames": h.frames, "width": h.width, "height": h.height, "fps": h.fps,
-            "duration_s": float(h.frames / fps), "chunks": reader.chunk_count,
+            "variable_frame_rate": timing.variable, "duration_s": float(timing.duration), "chunks": reader.chunk_count,
             "latent_shape": [h.latent_frames(), h.latent_channels, h.latent_height, h.latent_width],
             "quantization": h.quantization, "source_codec": h.source_codec,
             "decode_defaults": {"steps": h.decode_steps, "seed": h.decode_seed, "temperature": h.decode_temperature,
@@ -32,8 +32,7 @@ def file_info(src: Path) -> dict:
 
 def verify_file(src: Path) -> dict:
     with RglReader(src) as reader:
-        for i in range(reader.chunk_count):
-            reader.read_chunk(i)
+        reader.check_all()
         return {"file": str(src), "ok": True, "chunks": reader.chunk_count, "bytes": reader.size}
 
 
@@ -42,6 +41,5 @@ def input_frame_rate(src: Path) -> Fraction:
     if src.suffix.lower() == ".rgl":
         with RglReader(src) as reader:
             return Fraction(reader.header.fps)
-    from ..io.video import VideoReader
-    with VideoReader(src) as reader:
-        return reader.info.fps
+    from ..io.video import probe_frame_rate
+    return probe_frame_rate(src)

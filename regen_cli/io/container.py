@@ -34,6 +34,7 @@ Imports no torch: `regen info` and `regen verify` start instantly.
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import zlib
@@ -44,24 +45,31 @@ from typing import BinaryIO
 import numpy as np
 import zstandard
 
-from models.config import RATIOS, SPATIAL_FACTOR
+from models.config import LATENT_CHANNELS, RATIOS, SPATIAL_FACTOR
 
 from ..codec.chunks import chunk_count
 from ..codec.options import MAX_STEPS, MAX_TEMPERATURE
 from ..errors import CorruptFile, InvalidArgument, NotFound, UnsupportedInput
 from . import latent_coding
+from .bounded_json import load_bounded_json, printable
+from .limits import (MAX_FPS, MAX_FRAMES, MAX_PIXELS, MAX_SIDE, MIN_FPS, fps_ok, frame_size_ok, parse_fraction,
+                     time_base_ok)
+from .timing import FrameTiming, timing_from_header
 
 MAGIC = b"\x89RGL\r\n\x1a\n"
 END_MAGIC = b"RGL-END\x00"
 RECORD_MAGIC = b"RGLC"
-MAJOR, MINOR = 2, 1
+MAJOR, MINOR = 2, 2
 READABLE_MAJORS = (1, 2)
 PREAMBLE = struct.Struct("<8sHHI")
 RECORD = struct.Struct("<4sIHHHHIIII")
 FOOTER = struct.Struct("<QIQIII8s")
 MAX_HEADER = 1 << 20
-MAX_LATENT_SIDE = 4096
+MAX_LATENT_SIDE = MAX_SIDE // SPATIAL_FACTOR
+MAX_ZSTD_WINDOW = 1 << 25     # bytes; a chunk's whole raw size (at most 16 MiB) fits in one window
 ZSTD_LEVEL = 19
+ARCHITECTURES = ("regen", "magvit2")
+FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict": dict, "list": list, "float": (int, float)}
 
 
 def crc(data: bytes) -> int:
@@ -91,6 +99,7 @@ class RglHeader:
     quantization: str = "int8 q/127"
     color: str = "RGB full range from FFmpeg's default YUV->RGB conversion (BT.601 unless tagged)"
     regen_version: str = ""
+    frame_durations: list = field(default_factory=list)   # variable frame rate (since 2.2): [ticks, count] runs
     extra: dict = field(default_factory=dict)   # optional fields added by newer minor versions
 
     @property
@@ -106,10 +115,8 @@ class RglHeader:
 
     @classmethod
     def from_json(cls, data: bytes) -> "RglHeader":
-        try:
-            raw = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CorruptFile(f"header is not valid JSON ({exc})") from None
+        """Parses and validates header bytes; CorruptFile names the first problem found."""
+        raw = load_bounded_json(data)
         if not isinstance(raw, dict):
             raise CorruptFile("header is not a JSON object")
         values = {}
@@ -119,12 +126,13 @@ class RglHeader:
                     raise CorruptFile(f"header lacks field {f.name!r}")
                 continue
             values[f.name] = raw.pop(f.name)
-        values.setdefault("extra", {})
-        values["extra"] = {**values["extra"], **raw}
-        expected = {"str": str, "int": int, "bool": bool, "dict": dict, "float": (int, float)}
+        extra = values.get("extra", {})
+        if not isinstance(extra, dict):
+            raise CorruptFile("header field 'extra' is not an object")
+        values["extra"] = {**extra, **raw}     # fields of newer minor versions
         for f in fields(cls):
             if f.name in values:
-                kind = expected[f.type if isinstance(f.type, str) else f.type.__name__]
+                kind = FIELD_TYPES[f.type if isinstance(f.type, str) else f.type.__name__]
                 value = values[f.name]
                 if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
                     raise CorruptFile(f"header field {f.name!r} has the wrong type")
@@ -133,24 +141,46 @@ class RglHeader:
         return header
 
     def validate(self) -> None:
+        """Every field in the range that encoding could have written and decoding can use."""
+        for name in ("model_name", "architecture", "source_codec", "quantization", "color", "regen_version"):
+            if not printable(getattr(self, name)):
+                raise CorruptFile(f"header field {name!r} is not a short printable text")
+        if not (len(self.model_sha256) == 64 and all(c in "0123456789abcdef" for c in self.model_sha256)):
+            raise CorruptFile("header model_sha256 is not a SHA-256 in hex")
+        if self.architecture not in ARCHITECTURES:
+            raise CorruptFile(f"header architecture {self.architecture!r} is not one of {', '.join(ARCHITECTURES)}")
         if self.ratio not in RATIOS:
             raise CorruptFile(f"header ratio {self.ratio} is not one of {', '.join(map(str, RATIOS))}")
-        if not (1 <= self.latent_channels <= 64 and 1 <= self.latent_height <= MAX_LATENT_SIDE
-                and 1 <= self.latent_width <= MAX_LATENT_SIDE):
+        if self.latent_channels != LATENT_CHANNELS:
+            raise CorruptFile(f"header latent channels {self.latent_channels} is not {LATENT_CHANNELS}")
+        if not (1 <= self.latent_height <= MAX_LATENT_SIDE and 1 <= self.latent_width <= MAX_LATENT_SIDE):
             raise CorruptFile("header latent shape is out of range")
         if not (self.padded_width - SPATIAL_FACTOR < self.width <= self.padded_width
                 and self.padded_height - SPATIAL_FACTOR < self.height <= self.padded_height):
             raise CorruptFile("header video size does not match the latent size")
-        if not (1 <= self.frames <= 1 << 31):
+        if not frame_size_ok(self.width, self.height):
+            raise CorruptFile(f"header video size {self.width}x{self.height} is larger than regen reads "
+                              f"(at most {MAX_SIDE} px a side and {MAX_PIXELS} pixels)")
+        if not (1 <= self.frames <= MAX_FRAMES):
             raise CorruptFile("header frame count is out of range")
+        if self.rotation_applied not in (0, 90, 180, 270, -90, -180, -270):
+            raise CorruptFile("header rotation is not a multiple of 90 degrees")
         if not 1 <= self.decode_steps <= MAX_STEPS:
             raise CorruptFile("header decode steps out of range")
+        if not -(1 << 63) < self.decode_seed < 1 << 63:
+            raise CorruptFile("header decode seed out of range")
         if not 0 <= self.decode_temperature <= MAX_TEMPERATURE:
             raise CorruptFile("header decode temperature out of range")
-        for name in ("fps", "time_base"):
-            num, _, den = getattr(self, name).partition("/")
-            if not (num.isdigit() and den.isdigit() and int(den) > 0 and int(num) > 0):
-                raise CorruptFile(f"header {name} is not a positive fraction")
+        if not fps_ok(parse_fraction(self.fps, "fps")):
+            raise CorruptFile(f"header fps is outside {MIN_FPS}-{MAX_FPS} frames per second")
+        if not time_base_ok(parse_fraction(self.time_base, "time_base")):
+            raise CorruptFile("header time_base is out of range")
+        self.timing()
+
+    def timing(self) -> FrameTiming:
+        """When each frame is shown (CorruptFile if `frame_durations` is inconsistent)."""
+        return timing_from_header(self.frames, parse_fraction(self.fps, "fps"),
+                                  parse_fraction(self.time_base, "time_base"), self.frame_durations)
 
     def chunk_count(self) -> int:
         return chunk_count(self.frames, self.ratio)
@@ -271,8 +301,10 @@ class RglReader:
             raise self._fail("chunk index is inconsistent")
         self.chunk_count = count
 
-    def read_chunk(self, index: int) -> np.ndarray:
-        """int8 (frames, channels, h, w) of chunk `index`, after checking its CRCs and shape."""
+    def _payload(self, index: int) -> tuple[bytes, int]:
+        """Chunk `index`'s zstd payload, decompressed and checked, and its coding."""
+        if not 0 <= index < self.chunk_count:
+            raise IndexError(f"chunk {index} of {self.chunk_count}")
         h = self.header
         start, end = self.offsets[index], self.offsets[index + 1]
         self.file.seek(start)
@@ -289,14 +321,47 @@ class RglReader:
         payload = self.file.read(length)
         if len(payload) != length or crc(payload) != payload_crc:
             raise self._fail(f"chunk {index} payload checksum mismatch")
-        expected = frames * channels * lh * lw
+        return self._decompress(index, payload, frames * channels * lh * lw), coding
+
+    def _decompress(self, index: int, payload: bytes, expected: int) -> bytes:
+        """Exactly one zstd frame that states `expected` bytes of content, checked before
+        anything is allocated (the library allocates a stated size whatever bound it is given)."""
         try:
-            raw = zstandard.ZstdDecompressor().decompress(payload, max_output_size=expected)
+            params = zstandard.get_frame_parameters(payload)
+        except zstandard.ZstdError:
+            raise self._fail(f"chunk {index} payload is not a zstd frame") from None
+        if params.content_size != expected:
+            raise self._fail(f"chunk {index} payload states {params.content_size} bytes, "
+                             f"the header's latent shape has {expected}")
+        if params.window_size > MAX_ZSTD_WINDOW:
+            raise self._fail(f"chunk {index} payload asks for a {params.window_size}-byte window")
+        stream = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW).decompressobj()
+        try:
+            raw = stream.decompress(payload)
         except zstandard.ZstdError as exc:
             raise self._fail(f"chunk {index} payload does not decompress ({exc})") from None
-        if len(raw) != expected:
+        if not stream.eof or len(raw) != expected:
             raise self._fail(f"chunk {index} payload has the wrong size")
-        values = np.frombuffer(raw, dtype=np.int8).reshape(frames, channels, lh, lw)
+        if stream.unused_data:
+            raise self._fail(f"chunk {index} payload holds more than one zstd frame")
+        return raw
+
+    def check_chunk(self, index: int) -> None:
+        """Checks chunk `index` completely (CRCs, shape, compression), without rebuilding its
+        latents: every residual decodes, so nothing past decompression can fail."""
+        self._payload(index)
+
+    def check_all(self) -> None:
+        """Checks every chunk: a damaged file is refused before any work is spent on it."""
+        for index in range(self.chunk_count):
+            self.check_chunk(index)
+
+    def read_chunk(self, index: int) -> np.ndarray:
+        """int8 (frames, channels, h, w) of chunk `index`, after checking its CRCs and shape."""
+        h = self.header
+        raw, coding = self._payload(index)
+        values = np.frombuffer(raw, dtype=np.int8).reshape(h.latent_frames(), h.latent_channels,
+                                                            h.latent_height, h.latent_width)
         return latent_coding.decode(values) if coding == latent_coding.MED else values
 
     def close(self) -> None:

@@ -3,9 +3,12 @@
 Reading takes any container and codec FFmpeg decodes; frames come out as uint8 RGB
 (H, W, 3) with rotation metadata applied (the display matrix's counter-clockwise angle),
 so width and height are the displayed ones. The frame count is the number of frames
-actually decoded. Variable-frame-rate input keeps its frame count and is written back at
-its average frame rate (same count, same duration), not with its original timestamps.
+actually decoded, and `timing()` gives when each is shown, from the decoded frames'
+timestamps (`timing`: constant or variable frame rate).
 
+Writing gives every frame its own timestamp (`write(image, seconds)`, or i / fps), in a
+time base the container keeps: the header is written before the first frame, so a muxer
+that imposes its own time base (Matroska: 1 ms) gets timestamps rescaled into it.
 Writing picks the codec from the extension:
 - `.mp4` / `.mov`: H.264 (libx264), CRF 16 by default; yuv420p, or yuv444p when the
   width or height is odd (4:2:0 needs even sizes), so the size is kept exactly.
@@ -23,9 +26,9 @@ import av
 import numpy as np
 
 from ..errors import CorruptFile, InvalidArgument, NotFound, UnsupportedInput
+from .limits import MAX_PIXELS, MAX_SIDE, frame_size_ok, representable_fps
+from .timing import FrameTiming, timing_from_timestamps
 
-MAX_SIDE = 16384           # larger frames are refused as absurd
-MAX_PIXELS = 8192 * 8192
 WRITERS = {".mp4": ("mp4", "libx264"), ".mov": ("mov", "libx264"), ".mkv": ("matroska", "ffv1")}
 
 
@@ -67,11 +70,13 @@ class VideoReader:
         self.stream.thread_type = "AUTO"
         ctx = self.stream.codec_context
         width, height = ctx.width, ctx.height
-        if width <= 0 or height <= 0 or max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+        if not frame_size_ok(width, height):
             self.container.close()
             raise UnsupportedInput(f"{self.path}: frame size {width}x{height} is not supported "
                                    f"(at most {MAX_SIDE} px a side and {MAX_PIXELS} pixels)")
         self._first = None
+        self._pts: list[int | None] = []
+        self._last_duration: int | None = None
         self._iterator = self._decode()
         try:
             self._first = next(self._iterator)
@@ -91,6 +96,8 @@ class VideoReader:
             raise CorruptFile(f"{self.path}: video data is damaged ({exc})") from None
 
     def _to_array(self, frame: av.VideoFrame) -> np.ndarray:
+        self._pts.append(frame.pts)
+        self._last_duration = frame.duration
         image = frame.to_ndarray(format="rgb24")
         turns = round((frame.rotation or 0) / 90) % 4
         return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
@@ -107,6 +114,10 @@ class VideoReader:
                                        f"({image.shape[1]}x{image.shape[0]}), which is not supported")
             yield image
 
+    def timing(self) -> FrameTiming:
+        """When each frame read so far is shown (call after reading them all)."""
+        return timing_from_timestamps(self._pts, self._last_duration, self.info.time_base, self.info.fps)
+
     def close(self) -> None:
         self.container.close()
 
@@ -115,6 +126,19 @@ class VideoReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def probe_frame_rate(path: str | Path) -> Fraction:
+    """The average frame rate `VideoReader.timing()` would give, from the packets' timestamps
+    (demuxed, not decoded: fast even for long videos)."""
+    with VideoReader(path) as reader:
+        stream, pts, last = reader.stream, [], None
+        reader.container.seek(0)
+        for packet in reader.container.demux(stream):
+            if packet.pts is not None:
+                pts.append(packet.pts)
+                last = packet.duration
+        return timing_from_timestamps(sorted(pts), last, reader.info.time_base, reader.info.fps).fps
 
 
 def output_format(path: Path) -> tuple[str, str]:
@@ -127,17 +151,16 @@ def output_format(path: Path) -> tuple[str, str]:
 
 
 class VideoWriter:
-    """Writes uint8 (H, W, 3) RGB frames at a constant frame rate; the format comes from `name`'s
-    extension (`path` may be a temporary file with another name)."""
+    """Writes uint8 (H, W, 3) RGB frames, frame i at i / fps seconds unless `write` is given
+    its time; the format comes from `name`'s extension (`path` may be a temporary file with
+    another name). `fps` is the nominal (average) rate the stream is tagged with."""
 
     def __init__(self, path: str | Path, width: int, height: int, fps: Fraction, crf: int = 16,
                  name: str | Path | None = None) -> None:
         self.path = Path(path)
         container_format, codec = output_format(Path(name or path))
         self.container = av.open(str(self.path), mode="w", format=container_format)
-        rate = Fraction(fps)
-        if rate.numerator >= 1 << 31:
-            rate = rate.limit_denominator(100_000)
+        rate = representable_fps(Fraction(fps))
         self.stream = self.container.add_stream(codec, rate=rate)
         self.stream.width, self.stream.height = width, height
         if codec == "ffv1":
@@ -152,19 +175,37 @@ class VideoWriter:
         # 25, 50 or 60 fps after a few dozen frames).
         ticks = max(1, 90_000 // rate.numerator)
         self.stream.time_base = Fraction(1, rate.numerator * ticks)
-        self.stream.codec_context.time_base = self.stream.time_base
-        self.pts_step = rate.denominator * ticks
+        self.time_base = self.stream.time_base
+        self.stream.codec_context.time_base = self.time_base
+        self.rate = rate
+        self.container.start_encoding()     # the muxer fixes the stream's time base now
         self.index = 0
+        self.last_pts = -1
+        self.durations: dict[int, int] = {}
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, image: np.ndarray, seconds: Fraction | None = None, duration: Fraction | None = None) -> None:
+        """One frame, shown from `seconds` after the first frame's start (default index / fps)
+        for `duration` seconds (default 1 / fps); times must increase."""
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame.pts = self.index * self.pts_step
-        frame.time_base = self.stream.time_base
+        pts = round((self.index / self.rate if seconds is None else Fraction(seconds)) / self.time_base)
+        if pts <= self.last_pts:
+            raise ValueError(f"frame {self.index}: time {seconds} does not increase")
+        frame.pts = self.last_pts = pts
+        frame.time_base = self.time_base
+        self.durations[pts] = max(1, round((1 / self.rate if duration is None else Fraction(duration)) / self.time_base))
         self.index += 1
-        self.container.mux(self.stream.encode(frame))
+        self._mux(self.stream.encode(frame))
+
+    def _mux(self, packets) -> None:
+        """Packets with their frame's duration (containers keep the last frame's length)."""
+        for packet in packets:
+            ticks = self.durations.pop(packet.pts, None)
+            if ticks is not None:
+                packet.duration = ticks
+            self.container.mux(packet)
 
     def close(self) -> None:
-        self.container.mux(self.stream.encode(None))
+        self._mux(self.stream.encode(None))
         self.container.close()
 
     def __enter__(self) -> "VideoWriter":
