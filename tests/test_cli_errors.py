@@ -173,18 +173,41 @@ def test_sigkill_leaves_no_partial_output(tmp_path, model):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not out.exists()
+    left = list(tmp_path.glob(".out.mkv.*.tmp"))
+    assert len(left) == 1 and f"-{proc.pid}-" in left[0].name
+    # the next run writing into this folder removes it (its writer is gone), and nothing else
+    (tmp_path / ".keep.tmp").write_bytes(b"not regen's")
+    assert invoke("decode", small_rgl(tmp_path, model), tmp_path / "other.mp4", "--model", model, "-q").exit_code == 0
+    assert not left[0].exists() and (tmp_path / ".keep.tmp").exists()
+
+
+def test_stale_temporaries_of_live_writers_and_other_hosts_are_kept(tmp_path):
+    from regen_cli.io import atomic
+    live = tmp_path / f".a.mp4.regen-{atomic._host()}-{os.getpid()}-abc.tmp"
+    elsewhere = tmp_path / ".b.mp4.regen-otherhost-1-abc.tmp"
+    old = tmp_path / ".c.mp4.regen-otherhost-1-abc.tmp"
+    for path in (live, elsewhere, old):
+        path.write_bytes(b"")
+    os.utime(old, (time.time() - 2 * atomic.STALE_AFTER_S,) * 2)
+    assert atomic.remove_stale_temporaries(tmp_path) == [old]
+    assert live.exists() and elsewhere.exists()
+
+
+def small_rgl(folder, model):
+    """A 7-frame .rgl of a real clip, 48x32."""
+    small, src = folder / "small.rgl", folder / "small.mkv"
+    if not small.exists():
+        with av.open(str(DATA / "long-1200.mp4")) as c, video_io.VideoWriter(src, 48, 32, 25) as w:
+            for i, frame in enumerate(c.decode(video=0)):
+                if i == 7:
+                    break
+                w.write(frame.to_ndarray(format="rgb24"))
+        assert invoke("encode", src, small, "--ratio", 4, "--model", model, "-q").exit_code == 0
+    return small
 
 
 def test_every_truncation_and_bit_flip_exits_3_through_the_cli(tmp_path, model):
-    small = tmp_path / "small.rgl"
-    src = tmp_path / "small.mkv"
-    with av.open(str(DATA / "long-1200.mp4")) as c, video_io.VideoWriter(src, 48, 32, 25) as w:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i == 7:
-                break
-            w.write(frame.to_ndarray(format="rgb24"))
-    assert invoke("encode", src, small, "--ratio", 4, "--model", model, "-q").exit_code == 0
-    data = small.read_bytes()
+    data = small_rgl(tmp_path, model).read_bytes()
     bad = tmp_path / "bad.rgl"
     for cut in range(len(data)):
         bad.write_bytes(data[:cut])

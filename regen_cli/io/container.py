@@ -17,9 +17,23 @@ Layout (all integers little-endian):
              z_m). Coding 1: their lossless MED prediction residuals (`latent_coding`).
              The writer stores whichever of the two is smaller, chunk by chunk.
 
-Versions: 1.0 had no codings (the field was reserved, always 0); 2.0 added coding 1. This
-reader reads both; regen versions that read only 1.x refuse 2.x files with a clear message
-instead of misreading them.
+Versions: 1.0 had no codings (the field was reserved, always 0); 2.0 added coding 1; 2.1
+the header field `decode_temperature`; 2.2 `frame_durations`: for variable-frame-rate video,
+every frame's display duration as [ticks, count] runs in units of `time_base` (`timing`),
+with `fps` the true average rate, so a 2.1 reader, which ignores the field, keeps the frame
+count and the duration. This reader reads 1.x and 2.x; regen versions that read only 1.x
+refuse 2.x files with a clear message instead of misreading them.
+
+What a reader accepts (checked before anything is trusted or allocated):
+- Header: UTF-8 JSON of at most 1 MiB, nesting at most 16 deep, numbers of at most 32
+  characters, no NaN or Infinity, no key twice (`bounded_json`); every field of its type
+  and range: printable texts, a hex SHA-256, a known architecture and ratio, 8 latent
+  channels, a video size the video reader accepts (at most 16384 px a side and 8192 x 8192
+  pixels; the latent size is that over 8, rounded up), frame rate and time base as ASCII
+  "num/den" with 32-bit parts, the rate in 1/3600-1000 fps (`limits`).
+- Payload: exactly one zstd frame that states the content size the header's latent shape
+  gives (at most 16 MiB), with a window of at most 32 MiB, checked from the frame header
+  before decompressing.
 
 Every byte is under a CRC, so a truncated file (no valid footer) or any flipped bit is
 detected. The header sits after the records because the frame count is only known once
@@ -65,7 +79,6 @@ PREAMBLE = struct.Struct("<8sHHI")
 RECORD = struct.Struct("<4sIHHHHIIII")
 FOOTER = struct.Struct("<QIQIII8s")
 MAX_HEADER = 1 << 20
-MAX_LATENT_SIDE = MAX_SIDE // SPATIAL_FACTOR
 MAX_ZSTD_WINDOW = 1 << 25     # bytes; a chunk's whole raw size (at most 16 MiB) fits in one window
 ZSTD_LEVEL = 19
 ARCHITECTURES = ("regen", "magvit2")
@@ -153,8 +166,6 @@ class RglHeader:
             raise CorruptFile(f"header ratio {self.ratio} is not one of {', '.join(map(str, RATIOS))}")
         if self.latent_channels != LATENT_CHANNELS:
             raise CorruptFile(f"header latent channels {self.latent_channels} is not {LATENT_CHANNELS}")
-        if not (1 <= self.latent_height <= MAX_LATENT_SIDE and 1 <= self.latent_width <= MAX_LATENT_SIDE):
-            raise CorruptFile("header latent shape is out of range")
         if not (self.padded_width - SPATIAL_FACTOR < self.width <= self.padded_width
                 and self.padded_height - SPATIAL_FACTOR < self.height <= self.padded_height):
             raise CorruptFile("header video size does not match the latent size")
