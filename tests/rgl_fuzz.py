@@ -184,6 +184,18 @@ def read_like_the_cli(path: Path) -> None:
         reader.header.timing().duration
 
 
+def peak_rss_mb() -> float:
+    """This process image's peak resident memory: VmHWM (reset by exec, unlike ru_maxrss,
+    which a child started from a large parent inherits)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def fuzz(corpus: list[Path], cases: int, seed: int = 0, seconds: float = 0.0) -> dict:
     rng = random.Random(seed)
     seeds = [p.read_bytes() for p in corpus]
@@ -220,7 +232,7 @@ def fuzz(corpus: list[Path], cases: int, seed: int = 0, seconds: float = 0.0) ->
     return {"cases": done, "seed": seed, "outcomes": dict(outcomes), "unexpected": unexpected[:20],
             "unexpected_types": sorted({u.split(": ")[1] for u in unexpected}),
             "slowest_case_s": round(slowest[0], 4), "slowest_case": slowest[1],
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": peak_rss_mb(),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 

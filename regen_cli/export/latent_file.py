@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
@@ -35,6 +36,7 @@ from ..codec.chunks import chunk_count
 from ..codec.latents import VideoLatents
 from ..errors import CorruptFile, InvalidArgument, NotFound
 from ..io.atomic import atomic_output
+from ..io.limits import MAX_FPS, MIN_FPS, fps_ok
 from .layout import FORMAT, FORMAT_VERSION, encode_meta
 from .stats import LatentStats
 
@@ -75,9 +77,12 @@ class LatentFile:
 
 
 def _fps(value: str) -> Fraction:
+    """"30000/1001", "24" or "29.97" in ASCII digits, within the frame rates regen supports."""
+    if not re.fullmatch(r"[0-9]{1,10}(/[0-9]{1,10}|\.[0-9]{1,10})?", value, re.ASCII):
+        raise ValueError("not a frame rate")
     rate = Fraction(value)
-    if rate <= 0:
-        raise ValueError("not positive")
+    if not fps_ok(rate):
+        raise ValueError(f"outside {MIN_FPS}-{MAX_FPS} fps")
     return rate
 
 

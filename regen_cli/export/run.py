@@ -28,7 +28,7 @@ from .. import __version__
 from ..errors import ExportExists, InvalidArgument
 from ..io.atomic import atomic_output
 from ..io.checkpoints import load_model, weights_sha256
-from ..io.video import VideoReader
+from ..io.video import VideoReader, probe_frame_rate
 from ..io.zoo import ModelRef
 from ..train.distributed import Dist
 from .clips import ChunkJob, EncodedChunk, clip_chunks, encoded, resized
@@ -80,7 +80,7 @@ def _jobs(share: list[Path], start: tuple[int, int], config: ExportConfig, ratio
     for pos in range(start[0], len(share)):
         try:
             with VideoReader(share[pos]) as reader:
-                yield _VideoStart(pos, reader.info.fps)
+                yield _VideoStart(pos, probe_frame_rate(share[pos]))   # the average over its timestamps
                 first = start[1] if pos == start[0] else 0
                 for clip, chunks in clip_chunks(resized(reader.frames(), config.max_side), ratio,
                                                 config.clip_frames, first):
