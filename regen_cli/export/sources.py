@@ -5,7 +5,7 @@ with `#` are skipped, and relative paths are relative to the list file's folder.
 contribute the files with a video extension; a file named on the command line or in a list
 is taken whatever its extension (a file that is not a video becomes a failed record).
 The result is sorted and free of duplicates, so every run and every rank sees the same
-numbered list. The video extensions are training's (`train.data.VIDEO_EXTS`): one list.
+numbered list. The video extensions are the video reader's (`io.video.VIDEO_EXTS`), as in training.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InvalidArgument, NotFound
-from ..train.data import VIDEO_EXTS
+from ..io.video import VIDEO_EXTS
 
 LIST_EXTS = frozenset({".txt"})
 

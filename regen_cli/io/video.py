@@ -29,6 +29,7 @@ from ..errors import CorruptFile, InvalidArgument, NotFound, UnsupportedInput
 from .limits import MAX_PIXELS, MAX_SIDE, frame_size_ok, representable_fps
 from .timing import FrameTiming, timing_from_timestamps
 
+VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".ogv", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}  # in folders
 WRITERS = {".mp4": ("mp4", "libx264"), ".mov": ("mov", "libx264"), ".mkv": ("matroska", "ffv1")}
 
 

@@ -29,9 +29,8 @@ from einops import rearrange
 from ..errors import InvalidArgument, NotFound
 from ..io.atomic import atomic_output
 from ..io.frames import downscale
-from ..io.video import VideoReader
+from ..io.video import VIDEO_EXTS, VideoReader
 
-VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".ogv", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
