@@ -20,8 +20,9 @@ def info(src, as_json):
     if as_json:
         click.echo(json.dumps(result))
         return
+    width = max(map(len, result))
     for key, value in result.items():
-        click.echo(f"{key:>18}: {value}")
+        click.echo(f"{key:>{width}}: {value}")
 
 
 @click.command(epilog=EXIT_CODES_EPILOG)
