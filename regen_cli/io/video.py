@@ -84,6 +84,11 @@ class VideoReader:
         except StopIteration:
             self.container.close()
             raise UnsupportedInput(f"{self.path} has no decodable video frames") from None
+        width, height = self._first.width, self._first.height     # the codec context's may differ (Theora)
+        if not frame_size_ok(width, height):
+            self.container.close()
+            raise UnsupportedInput(f"{self.path}: frame size {width}x{height} is not supported "
+                                   f"(at most {MAX_SIDE} px a side and {MAX_PIXELS} pixels)")
         rotation = int(self._first.rotation or 0)
         if rotation % 180:
             width, height = height, width
