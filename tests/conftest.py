@@ -30,6 +30,15 @@ def chunk_decoder(model, **options):
     return ChunkDecoder(model, DecodeOptions(**options).resolve(DecodeDefaults()))
 
 
+def save_untrained(folder: Path, name: str = "regen-tiny-4x") -> Path:
+    """A freshly initialised preset (seed 0) saved as FOLDER/NAME.safetensors: a real model
+    file for CLI tests that need one, not its quality."""
+    path = folder / f"{name}.safetensors"
+    torch.manual_seed(0)
+    regen.save_model(regen.build_model(name), path)
+    return path
+
+
 def tiny_model(name: str, seed: int = 0):
     """A preset model with random N(0, 0.05) weight matrices (untrained output heads are zero,
     which would make every output the same), for tests that need outputs to depend on inputs."""

@@ -187,13 +187,11 @@ def read_like_the_cli(path: Path) -> None:
 def peak_rss_mb() -> float:
     """This process image's peak resident memory: VmHWM (reset by exec, unlike ru_maxrss,
     which a child started from a large parent inherits)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    status = Path("/proc/self/status")
+    for line in status.read_text().splitlines() if status.exists() else []:
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)    # not Linux
 
 
 def fuzz(corpus: list[Path], cases: int, seed: int = 0, seconds: float = 0.0) -> dict:

@@ -20,15 +20,14 @@ from regen_cli.io import limits
 from regen_cli.io import video as video_io
 from regen_cli.cli import cli
 
+from .conftest import save_untrained
+
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
-    torch.manual_seed(0)
-    regen.save_model(regen.build_model("regen-tiny-4x"), path)
-    return path
+    return save_untrained(tmp_path_factory.mktemp("m"))
 
 
 @pytest.fixture(scope="module")

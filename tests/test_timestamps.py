@@ -7,14 +7,14 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 
-import regen_cli as regen
 from regen_cli.cli import cli
 from regen_cli.io.container import RglReader
 from regen_cli.io.timing import timing_from_timestamps
 from regen_cli.io.video import VideoReader, VideoWriter
+
+from .conftest import save_untrained
 
 DATA = Path(__file__).parent / "data"
 VFR_MS = [0, 40, 80, 400, 440, 800, 900, 1000]     # 8 frames over 1.04 s (the last lasts 40 ms)
@@ -59,10 +59,7 @@ def write_source(path: Path, pts_ms: list[int], ext_codec=("mp4", "libx264")) ->
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
-    torch.manual_seed(0)
-    regen.save_model(regen.build_model("regen-tiny-4x"), path)
-    return path
+    return save_untrained(tmp_path_factory.mktemp("m"))
 
 
 @pytest.fixture(scope="module")

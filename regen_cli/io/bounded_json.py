@@ -21,7 +21,7 @@ _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 class _Refused(Exception):
-    pass
+    """Raised inside the parser's hooks; turned into CorruptFile by `load_bounded_json`."""
 
 
 def _nesting_depth(data: bytes) -> int:
