@@ -10,12 +10,15 @@
 - throughput: training clips per second and where a step's time goes.
 - temporal: interpolation and extrapolation quality against their baselines (the
   protocol of `temporal_quality.py`).
+- speed: decode (and encode) frames/s of regen, the MAGVIT-v2 baseline and peer video-VAE
+  decoders on the same clip, interleaved rounds, median (`speed.py`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -273,6 +276,37 @@ def temporal(videos, model_spec, ratio, side, frames, horizon, factor, temperatu
                                  if any(d in r["extrapolation"] for r in rows)}}
     click.echo(json.dumps({"model": ref.name, "temperature": temperature, "seeds": seeds, "clips": rows,
                            "mean": summary}, indent=1))
+
+
+@bench.command()
+@click.option("--ratios", default="4,8,16,32", show_default=True, help="Bundled regen models to time.")
+@click.option("--frames", type=int, default=17, show_default=True)
+@click.option("--side", type=int, default=256, show_default=True)
+@click.option("--peers", default="ltx-video,wan2.1", show_default=True,
+              help="diffusers decoders to time beside regen ('' for none; needs the bench extra).")
+@click.option("--hd/--no-hd", default=False, help="Also time one regen-16x chunk at 1280x720.")
+@click.option("--encode/--no-encode", default=True, help="Also time regen's encoders.")
+@click.option("--threads", type=int, default=0, help="torch threads (0: torch's default).")
+@click.option("--rounds", type=int, default=3, show_default=True)
+def speed(ratios, frames, side, peers, hd, encode, threads, rounds):
+    """Frames/s of regen's decoders and encoders against the baseline and peer decoders."""
+    from .speed import build_works, interleaved, report
+    if threads:
+        torch.set_num_threads(threads)
+    peer_names = [p for p in peers.split(",") if p]
+    works, produced = build_works([int(r) for r in ratios.split(",")], frames, side, peer_names, hd, encode)
+    seconds = interleaved(works, rounds)
+    reference = "ltx-video decode" if "ltx-video" in peer_names else None
+    click.echo(json.dumps({"threads": torch.get_num_threads(), "frames": frames, "side": side, "rounds": rounds,
+                           "cpu": _cpu_name(), "reference": reference,
+                           "results": report(seconds, produced, reference)}, indent=1))
+
+
+def _cpu_name() -> str:
+    info = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
+             if line.startswith("model name")] if info.exists() else []
+    return names[0] if names else platform.machine()
 
 
 if __name__ == "__main__":

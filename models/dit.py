@@ -2,11 +2,16 @@
 
 Tokens are 8x8 pixel patches of each frame, one per latent cell per frame, so the
 conditioning tokens from `LatentConditioning` add onto them one to one. The diffusion
-time enters as an embedding added to every token (the paper's figure: no adaLN). There
+time enters as an embedding added to every token (the paper's figure: no adaLN), one time
+per clip or one per frame: a frame can then be clean context while the others start from
+noise (latent extension, `diffusion.py`). There
 is no positional table: position comes only from the content-aware conditioning, so any
 H, W (multiples of 8) and any number of frames work. Blocks are pre-norm with RMSNorm on
 queries and keys (stable in bf16 at scale); attention goes through
-`scaled_dot_product_attention`, which picks flash/memory-efficient kernels on CUDA.
+`scaled_dot_product_attention`, which picks flash/memory-efficient kernels on CUDA. The MLP
+uses the exact (erf) GELU: the tanh form differs from it by under 1e-3 but its tanh is
+several times slower on CPUs (docs/benchmarks.md), and models trained with either decode
+alike.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
+from einops import rearrange, repeat
 from torch import nn
 
 from .config import DiTConfig
@@ -54,7 +59,7 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(config.width)
         self.attn = Attention(config.width, config.heads)
         self.norm2 = nn.LayerNorm(config.width)
-        self.mlp = nn.Sequential(nn.Linear(config.width, hidden), nn.GELU(approximate="tanh"),
+        self.mlp = nn.Sequential(nn.Linear(config.width, hidden), nn.GELU(),
                                  nn.Linear(hidden, config.width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,12 +83,18 @@ class DiTDecoder(nn.Module):
         self.checkpoint_blocks = False  # activation checkpointing, set by training code for big models
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """x_t (B, 3, T, H, W) noisy pixels; t (B,) diffusion time in [0, 1];
-        cond (B, T*h*w, D) conditioning tokens -> x0 estimate (B, 3, T, H, W), about [-1, 1]."""
+        """x_t (B, 3, T, H, W) noisy pixels; t (B,) diffusion time in [0, 1] of the whole clip,
+        or (B, T) one per frame; cond (B, T*h*w, D) conditioning tokens
+        -> x0 estimate (B, 3, T, H, W), about [-1, 1]."""
         p = self.config.patch
         frames, height, width = x_t.shape[2:]
         tokens = self.patch_embed(rearrange(x_t, "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p))
-        tokens = tokens + cond + self.time_embed(timestep_embedding(t, self.config.width))[:, None]
+        time = self.time_embed(timestep_embedding(t.reshape(-1), self.config.width))
+        if t.dim() == 1:
+            tokens = tokens + cond + time[:, None]
+        else:
+            time = repeat(time, "(b t) d -> b (t n) d", b=t.shape[0], n=(height // p) * (width // p))
+            tokens = tokens + cond + time
         for block in self.blocks:
             if self.checkpoint_blocks and torch.is_grad_enabled():
                 tokens = torch.utils.checkpoint.checkpoint(block, tokens, use_reentrant=False)

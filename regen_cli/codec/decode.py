@@ -7,15 +7,14 @@ and attention cost are then bounded by the tile, not the frame. Noise comes from
 start from the same noise. `temperature` scales that noise: 1 is the trained sampler;
 lower values move the sample towards the decoder's mean (less generated detail).
 
-Latent extension (supplementary 2.4): chunk c > 0 is decoded with one extra frame at time
--1 (the previous chunk's last frame). At every sampling step at flow time t, that frame's
-state is overwritten with (1 - t) * previous_output + t * previous_noise: the state the
-previous chunk's final decoded frame would have on the flow path, so the chunk is
-generated around a known first neighbour (SDEdit-style guidance) and consecutive chunks
-agree at the boundary. At t = 1 that state is pure noise and carries nothing, so a guided
-chunk uses at least 2 sampling steps; with the default `steps=1` this roughly doubles the
-decode time of chunks after the first. The MAGVIT-v2 baseline decodes whole chunks with
-its conv decoder (in tiles with margins) and has no extension.
+Latent extension (supplementary 2.4, in one step): for a model trained with context frames
+(`diffusion.context_frames`), chunk c > 0 is decoded with the previous chunk's last decoded
+frame before it, at frame time -1 and flow time 0 (clean): the DiT reads it through
+attention, so consecutive chunks agree at the boundary even with one sampling step from
+pure noise. Models trained without context frames decode every chunk on its own (the
+earlier SDEdit-style guidance, which overwrote that frame's state at every step, made the
+jump larger and needed two steps: docs/experiments.md). The MAGVIT-v2 baseline decodes
+whole chunks with its conv decoder (in tiles with margins) and has no extension.
 """
 
 from __future__ import annotations
@@ -55,7 +54,6 @@ def auto_tile(model: Regen, device: torch.device, frames: int) -> int:
 class _Previous:
     index: int
     frame: torch.Tensor   # (3, Hp, Wp) decoded last frame of chunk `index`
-    noise: torch.Tensor   # (3, Hp, Wp) its initial noise
 
 
 class ChunkDecoder:
@@ -68,7 +66,8 @@ class ChunkDecoder:
         self.model = model
         self.options = options
         self.device = next(model.parameters()).device
-        self.steps, self.seed, self.extension = options.steps, options.seed, options.extension
+        self.steps, self.seed = options.steps, options.seed
+        self.extension = options.extension and isinstance(model, Regen) and model.config.diffusion.context_frames
         self.temperature = options.temperature
         self.bf16 = uses_bf16(model, self.device)
         self.tile = options.tile_cells
@@ -91,42 +90,30 @@ class ChunkDecoder:
         h, w = z_c.shape[-2:]
         guided = self.extension and self.previous is not None and self.previous.index == index - 1
         tiles, overlap = self._tiles(h, w, len(times) + guided)
-        steps = max(self.steps, 2) if guided else self.steps
-        query = torch.tensor(([-1.0] if guided else []) + list(times), dtype=torch.float32)[None].to(self.device)
+        query = torch.tensor(list(times), dtype=torch.float32)[None].to(self.device)
+        context_times = torch.tensor([[-1.0]], device=self.device) if guided else None
         f = SPATIAL_FACTOR
         out = torch.zeros(3, len(times), f * h, f * w)
         weight = torch.zeros(f * h, f * w)
-        # the frame at time k is the one the next chunk is guided by: keep its noise
-        end = times.index(self.model.ratio) if self.extension and self.model.ratio in times else None
-        end_noise = torch.empty(3, f * h, f * w) if end is not None else None
         shared = self.model.config.diffusion.shared_noise   # one draw for all of the chunk's times, as trained
         for tile in tiles:
             ys, xs = tile.pixels()
             noise = (block_noise(self.seed, index, 1, tile).expand(-1, len(times), -1, -1) if shared
                      else block_noise(self.seed, index, len(times), tile)) * self.temperature
-            if end_noise is not None:
-                end_noise[:, ys, xs] = noise[:, end]
-            hook = None
-            if guided:
-                known = self.previous.frame[:, ys, xs].to(self.device)
-                known_noise = self.previous.noise[:, ys, xs].to(self.device)
-                noise = torch.cat([self.previous.noise[:, None, ys, xs], noise], dim=1)
-
-                def hook(i: int, t: float, x: torch.Tensor, known=known, known_noise=known_noise) -> torch.Tensor:
-                    x = x.clone()
-                    x[:, :, 0] = ((1 - t) * known + t * known_noise).to(x.dtype)
-                    return x
+            context = self.previous.frame[None, :, None, ys, xs].to(self.device) if guided else None
             cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
-                                           query, noise[None].to(self.device), steps, hook)[0]
-            frames = frames[:, 1:] if guided else frames
+                                           query, noise[None].to(self.device), self.steps, context,
+                                           context_times)[0]
             wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
                    else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
             out[:, :, ys, xs] += frames.float().cpu() * wgt
             weight[ys, xs] += wgt
         out /= weight
-        self.previous = _Previous(index, out[:, end].clone(), end_noise) if end is not None else None
+        # the frame at time k is the one the next chunk extends from
+        end = times.index(self.model.ratio) if self.extension and self.model.ratio in times else None
+        self.previous = _Previous(index, out[:, end].clone()) if end is not None else None
         return out
 
     def _decode_magvit2(self, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:

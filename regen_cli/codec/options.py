@@ -4,7 +4,9 @@
 once, against `DecodeDefaults` (an `.rgl` file's header, or the Python API's defaults),
 into the complete options every decoder of a run uses. Latent extension is on only where
 both the caller and the file allow it. Precision is one rule for every path: bf16 autocast
-for REGEN's DiT on CUDA, float32 otherwise (the MAGVIT-v2 baseline always runs float32).
+for REGEN's DiT where the hardware computes bf16 natively (CUDA; CPUs with AVX512-BF16 or
+AMX), float32 otherwise, where bf16 is emulated and several times slower (the MAGVIT-v2
+baseline always runs float32).
 """
 
 from __future__ import annotations
@@ -74,7 +76,15 @@ class DecodeOptions:
         return self.tile // SPATIAL_FACTOR if self.tile else UNTILED
 
 
+def native_bf16(device) -> bool:
+    """Whether `device` computes bfloat16 natively: CUDA, or a CPU with AVX512-BF16 or AMX."""
+    import torch
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 def uses_bf16(model, device) -> bool:
-    """The precision rule: bf16 autocast for a REGEN DiT on CUDA."""
+    """The precision rule: bf16 autocast for a REGEN DiT where bf16 is native."""
     from models import Regen
-    return device.type == "cuda" and isinstance(model, Regen)
+    return isinstance(model, Regen) and native_bf16(device)

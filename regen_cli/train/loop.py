@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from models import Model, ModelConfig, Regen, RegenConfig, build_model, count_parameters, preset
 
+from ..codec.options import native_bf16
 from ..errors import ConfigError
 from ..io.atomic import atomic_output
 from ..io.checkpoints import load_model
@@ -46,16 +47,18 @@ from .validation import validate, validation_clips
 class TrainStep(nn.Module):
     """The loss as a module's forward, so DDP/FSDP hooks see it."""
 
-    def __init__(self, model: Model, dit_dtype: torch.dtype | None) -> None:
+    def __init__(self, model: Model, dit_dtype: torch.dtype | None, context_noise: float = 0.0) -> None:
         super().__init__()
         self.model = model
         self.dit_dtype = dit_dtype
+        self.context_noise = context_noise
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, times: torch.Tensor,
-                generator: torch.Generator) -> torch.Tensor:
-        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T') -> scalar loss."""
+                generator: torch.Generator, context: int = 0) -> torch.Tensor:
+        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T') -> scalar loss;
+        the first `context` targets are context frames (REGEN)."""
         if isinstance(self.model, Regen):
-            return self.model.loss(inputs, targets, times, generator, self.dit_dtype)
+            return self.model.loss(inputs, targets, times, generator, self.dit_dtype, context, self.context_noise)
         return self.model.loss(inputs)
 
 
@@ -91,6 +94,8 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
         if not isinstance(config, RegenConfig):
             raise ConfigError("shared_noise", "is for REGEN decoders (the baseline decoder has no noise)")
         config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, shared_noise=True))
+    if cfg.context_share > 0:
+        config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, context_frames=True))
     return config
 
 
@@ -147,19 +152,12 @@ def set_up_run(cfg: TrainConfig, resume: bool, quiet: bool) -> Run:
     start = 0
     if resume and (Path(cfg.out) / STATE_FILE).exists():
         start, _ = load_train_state(Path(cfg.out), model, ema, optimizer)
-    step_module: nn.Module = TrainStep(model, torch.bfloat16 if cfg.bf16 and native_bf16(env.device) else None)
+    step_module: nn.Module = TrainStep(model, torch.bfloat16 if cfg.bf16 and native_bf16(env.device) else None,
+                                       cfg.context_noise)
     if env.world > 1 and not cfg.fsdp:
         step_module = nn.parallel.DistributedDataParallel(
             step_module, device_ids=[env.device.index] if env.device.type == "cuda" else None)
     return Run(cfg, env, model, ema, optimizer, step_module, start)
-
-
-def native_bf16(device: torch.device) -> bool:
-    """bf16 autocast pays only where the hardware computes bf16: on an AVX2-only CPU it is
-    emulated, and a training step measured 6-7x slower than in fp32."""
-    if device.type == "cuda":
-        return True
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def train_step(run: Run, step: int, micro_batches: list) -> dict:
@@ -172,13 +170,13 @@ def train_step(run: Run, step: int, micro_batches: list) -> dict:
     run.model.train()
     total, clips, kind = 0.0, 0, ""
     ddp = isinstance(run.step_module, nn.parallel.DistributedDataParallel)
-    for micro, (kind, inputs, targets, times, noise_seed) in enumerate(micro_batches):
+    for micro, (kind, inputs, targets, times, context, noise_seed) in enumerate(micro_batches):
         run.data_digest.update(inputs[..., :8, :8].numpy().tobytes())
         gen = torch.Generator(env.device).manual_seed(noise_seed)
         sync = micro == cfg.accumulate - 1 or not ddp
         with run.step_module.no_sync() if not sync else contextlib.nullcontext():
             loss = run.step_module(inputs.to(env.device, non_blocking=True), targets.to(env.device, non_blocking=True),
-                                   times.to(env.device, non_blocking=True), gen)
+                                   times.to(env.device, non_blocking=True), gen, context)
             (loss / cfg.accumulate).backward()
         total += loss.item() / cfg.accumulate
         clips += inputs.shape[0]
