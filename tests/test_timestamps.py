@@ -104,6 +104,8 @@ def test_variable_rate_decode_keeps_times(tmp_path, model, vfr_video, ext):
     times, end = frame_times(tmp_path / f"v{ext}")
     assert times == pytest.approx([t / 1000 for t in VFR_MS], abs=1e-3)
     assert end == pytest.approx(1.04, abs=0.04)                # within one frame
+    with av.open(str(tmp_path / f"v{ext}")) as container:     # what players show (B-frames: 0.98 s in .mp4, .mov)
+        assert container.duration / 1e6 == pytest.approx(1.04, abs=2e-3)
 
 
 def test_variable_rate_interpolation_and_extrapolation_follow_the_source_times(tmp_path, model, vfr_video):

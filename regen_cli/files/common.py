@@ -83,14 +83,15 @@ def resolve_for_file(options: DecodeOptions, header: RglHeader) -> DecodeOptions
 
 
 def write_video(dst: Path, frames: Iterable[np.ndarray], width: int, height: int, fps: Fraction, crf: int,
-                overwrite: bool, total: int, quiet: bool, time_of: Callable[[int], Fraction] | None = None) -> int:
+                overwrite: bool, total: int, quiet: bool, time_of: Callable[[int], Fraction] | None = None,
+                variable_rate: bool = False) -> int:
     """Writes uint8 (H, W, 3) frames to `dst` atomically; returns how many. Frame i is shown
     `time_of(i) - time_of(0)` seconds after the first (default i / fps); `fps` is the
-    stream's nominal rate."""
+    stream's nominal rate; `variable_rate`: those times are not evenly spaced."""
     output_format(dst)
     written = 0
     with atomic_output(dst, overwrite) as tmp:
-        with VideoWriter(tmp, width, height, fps, crf, name=dst) as writer:
+        with VideoWriter(tmp, width, height, fps, crf, name=dst, variable_rate=variable_rate) as writer:
             bar = progress(total, "frame", quiet, "decode")
             for frame in frames:
                 if time_of is None:

@@ -51,7 +51,7 @@ def decode_file(src: Path, dst: Path, spec: str | None, device: torch.device, op
         options = resolve_for_file(options, h)
         decoder = ChunkDecoder(model, options)
         written = write_video(dst, decoded_frames(RglLatents(reader), decoder), h.width, h.height, Fraction(h.fps),
-                              crf, overwrite, h.frames, quiet, h.timing().time_at)
+                              crf, overwrite, h.frames, quiet, h.timing().time_at, h.timing().variable)
     return {"input": str(src), "output": str(dst), "frames": written, "width": h.width, "height": h.height,
             "fps": h.fps, "steps": options.steps, "seed": options.seed, "temperature": options.temperature,
             "extension": options.extension, "baseline": isinstance(model, Magvit2)}
@@ -92,7 +92,8 @@ def interpolate_file(src: Path, dst: Path, factor: Fraction, ratio: int, spec: s
         out_fps = Fraction(h.fps) * factor
         timing = h.timing()
         written = write_video(dst, frames, h.width, h.height, out_fps, crf, overwrite, len(times), quiet,
-                              lambda i: timing.time_at(times[i] if i < len(times) else times[-1] + 1 / factor))
+                              lambda i: timing.time_at(times[i] if i < len(times) else times[-1] + 1 / factor),
+                              timing.variable)
     return {"input": str(src), "output": str(dst), "source_frames": h.frames, "frames": written,
             "factor": float(factor), "fps": f"{out_fps.numerator}/{out_fps.denominator}"}
 
@@ -110,6 +111,7 @@ def extrapolate_file(src: Path, dst: Path, future: int, past: int, only_new: boo
         total = past + future + (0 if only_new else h.frames)
         timing = h.timing()   # with the source: its frame times, extended; only new frames: the average rate
         written = write_video(dst, (frame_uint8(frame) for _, frame in stream), h.width, h.height, Fraction(h.fps),
-                              crf, overwrite, total, quiet, None if only_new else lambda i: timing.time_at(i - past))
+                              crf, overwrite, total, quiet, None if only_new else lambda i: timing.time_at(i - past),
+                              timing.variable and not only_new)
     return {"input": str(src), "output": str(dst), "source_frames": h.frames, "frames": written, "past": past,
             "future": future, "only_new": only_new, "fps": h.fps}

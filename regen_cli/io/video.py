@@ -159,10 +159,14 @@ def output_format(path: Path) -> tuple[str, str]:
 class VideoWriter:
     """Writes uint8 (H, W, 3) RGB frames, frame i at i / fps seconds unless `write` is given
     its time; the format comes from `name`'s extension (`path` may be a temporary file with
-    another name). `fps` is the nominal (average) rate the stream is tagged with."""
+    another name). `fps` is the nominal (average) rate the stream is tagged with.
+    `variable_rate`: the frames' times will not be evenly spaced. H.264 is then written
+    without B-frames: MP4 and MOV store each frame's duration as the step between decode
+    timestamps, which B-frame reordering spreads evenly, so the file's durations and total
+    length came out wrong (a 4.87 s clip listed as 3.2 s)."""
 
     def __init__(self, path: str | Path, width: int, height: int, fps: Fraction, crf: int = 16,
-                 name: str | Path | None = None) -> None:
+                 name: str | Path | None = None, variable_rate: bool = False) -> None:
         self.path = Path(path)
         container_format, codec = output_format(Path(name or path))
         self.container = av.open(str(self.path), mode="w", format=container_format)
@@ -173,7 +177,7 @@ class VideoWriter:
             self.stream.pix_fmt = "bgr0"
         else:
             self.stream.pix_fmt = "yuv444p" if width % 2 or height % 2 else "yuv420p"
-            self.stream.options = {"crf": str(crf), "preset": "medium"}
+            self.stream.options = {"crf": str(crf), "preset": "medium", **({"bf": "0"} if variable_rate else {})}
         # An integer timescale (a multiple of the numerator) with a pts step of a multiple of the
         # denominator is exact, so muxers never round two frames onto the same timestamp. The
         # multiple brings the timescale to about 90 kHz: with one tick per frame, H.264's
