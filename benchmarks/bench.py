@@ -22,19 +22,23 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
 import numpy as np
 import torch
 
+from regen_cli import api
 from regen_cli.codec.decode import ChunkDecoder
 from regen_cli.codec.options import MAX_TEMPERATURE, DecodeOptions
 from regen_cli.eval.metrics import video_psnr
 from regen_cli.files.common import RglLatents, model_for_file, resolve_for_file, select_device
 from regen_cli.files.decode import decoded_frames
 from regen_cli.files.encode import encode_file
+from regen_cli.io.checkpoints import load_model
 from regen_cli.io.container import RglReader
+from regen_cli.io.frames import to_uint8
 from regen_cli.io.video import VideoReader, VideoWriter
 from regen_cli.io.zoo import resolve_model
 
@@ -131,21 +135,66 @@ def boundary_jump(frames: np.ndarray, source: np.ndarray, ratio: int) -> dict:
 
 
 @bench.command()
-@click.argument("video", type=click.Path(exists=True, path_type=Path))
+@click.argument("videos", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--model", "model_spec", required=True)
 @click.option("--ratio", type=int, default=16)
+@click.option("--max-side", type=int, default=0, help="Downscale each video so its long side is at most this (0: native).")
+@click.option("--max-frames", type=int, default=0, help="Only the first frames of each video (0: all).")
+@click.option("--pictures", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for an x-t slice PNG per video (source, with and without extension).")
 @click.option("--device", default="auto")
-def boundaries(video, model_spec, ratio, device):
-    """Chunk-boundary jump with and without latent extension (1.0 = as much change as the source)."""
+def boundaries(videos, model_spec, ratio, max_side, max_frames, pictures, device):
+    """Chunk-boundary jump (1.0 = as much change as the source), PSNR and decode time, with and
+    without latent extension, per video and averaged."""
     device = select_device(device)
-    source = read_all(video)
-    with tempfile.TemporaryDirectory() as tmp:
-        rgl = _encode_tmp(video, model_spec, ratio, device, tmp)
-        result = {"video": str(video), "frames": len(source)}
+    ref = resolve_model(model_spec, ratio)
+    model = load_model(ref.path, device)
+    rows = []
+    for video in videos:
+        source = _prepared(video, max_side, max_frames)
+        latents = api.encode(model, torch.from_numpy(source).permute(3, 0, 1, 2).float() / 127.5 - 1)
+        row = {"video": video.name, "frames": len(source), "size": list(source.shape[1:3])}
+        decoded = {}
         for name, ext in (("with_extension", True), ("without_extension", False)):
-            frames = decode_all(rgl, model_spec, device, None, ext)
-            result[name] = {**boundary_jump(frames, source, ratio), "psnr": round(video_psnr(frames, source), 3)}
-    click.echo(json.dumps(result, indent=1))
+            t0 = time.perf_counter()
+            frames = api.decode(model, latents, extension=ext, temperature=ref.temperature)
+            seconds = time.perf_counter() - t0
+            decoded[name] = to_uint8(frames).numpy()
+            row[name] = {**boundary_jump(decoded[name], source, ratio),
+                         "psnr": round(video_psnr(decoded[name], source), 3), "decode_s": round(seconds, 2)}
+        row["jump_ratio"] = round(row["with_extension"]["across_boundaries"]
+                                  / row["without_extension"]["across_boundaries"], 3)
+        row["time_ratio"] = round(row["with_extension"]["decode_s"] / row["without_extension"]["decode_s"], 3)
+        rows.append(row)
+        click.echo(json.dumps(row), err=True)
+        if pictures:
+            from regen_cli.eval.pictures import xt_slice
+            pictures.mkdir(parents=True, exist_ok=True)
+            xt_slice(source, [("with extension", decoded["with_extension"]),
+                              ("without extension", decoded["without_extension"])], ratio,
+                     pictures / f"xt-{video.stem}-{ratio}x.png", f"{video.name}, {model_spec}")
+    mean = {key: {m: round(float(np.mean([r[key][m] for r in rows])), 3)
+                  for m in ("across_boundaries", "inside_chunks", "psnr", "decode_s")}
+            for key in ("with_extension", "without_extension")}
+    click.echo(json.dumps({"model": model_spec, "ratio": ratio, "videos": rows, "mean": mean,
+                           "jump_ratio": round(mean["with_extension"]["across_boundaries"]
+                                               / mean["without_extension"]["across_boundaries"], 3),
+                           "time_ratio": round(mean["with_extension"]["decode_s"]
+                                               / mean["without_extension"]["decode_s"], 3)}, indent=1))
+
+
+def _prepared(video: Path, max_side: int, max_frames: int) -> np.ndarray:
+    """The video's frames (T, H, W, 3) uint8, the first `max_frames`, long side at most `max_side`
+    (even sizes, area resampling)."""
+    frames = read_all(video)[:max_frames or None]
+    h, w = frames.shape[1:3]
+    if max_side and max(h, w) > max_side:
+        scale = max_side / max(h, w)
+        size = (max(2, int(h * scale) // 2 * 2), max(2, int(w * scale) // 2 * 2))
+        x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+        frames = torch.nn.functional.interpolate(x, size=size, mode="area").round().clamp(0, 255) \
+            .to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return frames
 
 
 @bench.command()
