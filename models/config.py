@@ -57,6 +57,7 @@ class DiTConfig:
     mlp_ratio: float = 4.0
     patch: int = SPATIAL_FACTOR           # one token per latent cell per frame
     channels: int = 3
+    context: bool = False                 # takes a known frame before the clip (latent extension)
 
     def __post_init__(self) -> None:
         if self.width % self.heads:
@@ -73,16 +74,12 @@ class DiffusionConfig:
     `shared_noise`: one noise image per clip, the same at every frame time (training draws it
     so, and decoders must sample so), instead of an independent draw per frame: generated
     detail then stays put from frame to frame instead of shimmering.
-    `context_frames`: the model was trained with clean context frames (a known frame before
-    the chunk at time -1), so decoders extend chunks by giving it the previous chunk's last
-    decoded frame (one step suffices).
     """
 
     terminal_fraction: float = 0.5
     logit_mean: float = 0.0
     logit_std: float = 1.0
     shared_noise: bool = False
-    context_frames: bool = False
 
 
 @dataclass(frozen=True)

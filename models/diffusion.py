@@ -8,14 +8,7 @@ Model-agnostic: every function takes the denoiser as a callable
 Sampling walks t from 1 to 0 in `steps` uniform Euler steps on the flow; with an x0
 predictor an Euler step from t to s is x_s = x0_hat + (s / t) * (x_t - x0_hat), so the
 single-step sample is exactly the denoiser's x0 estimate from pure noise: one step gives
-a reconstruction by construction.
-
-Context frames (latent extension): the first frames of a clip may be given clean, at flow
-time 0, while the others start from noise; the denoiser then takes one time per frame
-(B, T) and reads the known frames through attention, so even a single step from pure
-noise uses them. Training shows such frames (`loss(context=...)`), slightly noised at a
-random flow time up to `context_noise` (decoded frames are not ground truth), and
-supervises only the others. All randomness comes from tensors or generators the
+a reconstruction by construction.. All randomness comes from tensors or generators the
 caller passes in, so a seed reproduces a sample exactly.
 """
 
@@ -48,48 +41,37 @@ class RectifiedFlow:
         t = t.reshape(-1, *([1] * (x0.dim() - 1))).to(x0)
         return (1 - t) * x0 + t * noise
 
-    def loss(self, denoise: Denoiser, x0: torch.Tensor, generator: Optional[torch.Generator] = None,
-             context: int = 0, context_noise: float = 0.0) -> torch.Tensor:
+    def loss(self, denoise: Denoiser, x0: torch.Tensor,
+             generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Mean squared error of the x0 estimate at random times; x0 (B, C, T, H, W) in [-1, 1] -> scalar
         (with `shared_noise`, one noise draw (B, C, 1, H, W) serves all T frames).
-        `context`: the first frames are context, at flow time U(0, context_noise) per clip, and
-        are not supervised; the denoiser then gets per-frame times (B, T).
         Times and noise are drawn from `generator` on its own device (CUDA generators stay on the GPU)."""
-        device = generator.device if generator is not None else x0.device
         t = self.sample_times(x0.shape[0], generator).to(x0.device)
         shape = (*x0.shape[:2], 1, *x0.shape[3:]) if self.config.shared_noise else x0.shape
-        noise = torch.randn(shape, generator=generator, device=device).to(x0)
+        noise = torch.randn(shape, generator=generator,
+                            device=generator.device if generator is not None else x0.device).to(x0)
         noise = noise.expand_as(x0)
-        x_t = self.add_noise(x0, noise, t)
-        if not context:
-            return torch.mean((denoise(x_t, t).float() - x0.float()) ** 2)
-        t_context = (torch.rand(x0.shape[0], generator=generator, device=device) * context_noise).to(x0.device)
-        x_t[:, :, :context] = self.add_noise(x0[:, :, :context], noise[:, :, :context], t_context)
-        times = torch.cat([t_context[:, None].expand(-1, context),
-                           t[:, None].expand(-1, x0.shape[2] - context)], dim=1)
-        x0_hat = denoise(x_t, times)[:, :, context:]
-        return torch.mean((x0_hat.float() - x0[:, :, context:].float()) ** 2)
+        x0_hat = denoise(self.add_noise(x0, noise, t), t)
+        return torch.mean((x0_hat.float() - x0.float()) ** 2)
 
     @staticmethod
-    def sample(denoise: Denoiser, noise: torch.Tensor, steps: int = 1,
-               context: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Euler sampling from t = 1 to 0. noise (B, ...) standard normal -> x0 sample (B, ...).
+    def degrade(frame: torch.Tensor, max_time: float, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """frame (B, ...) -> the frame on its flow path at a random time in U(0, max_time) per
+        sample: a known frame as the decoder will get it, not quite ground truth."""
+        device = generator.device if generator is not None else frame.device
+        t = (torch.rand(frame.shape[0], generator=generator, device=device) * max_time).to(frame.device)
+        noise = torch.randn(frame.shape, generator=generator, device=device).to(frame)
+        return RectifiedFlow.add_noise(frame, noise, t)
 
-        `context` (B, C, Tc, H, W): clean frames placed before the sampled ones (noise then
-        (B, C, T, H, W)) at flow time 0 in every step; only the T sampled frames are returned.
-        """
+    @staticmethod
+    def sample(denoise: Denoiser, noise: torch.Tensor, steps: int = 1) -> torch.Tensor:
+        """Euler sampling from t = 1 to 0. noise (B, ...) standard normal -> x0 sample (B, ...)."""
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
         x = noise
         times = torch.linspace(1.0, 0.0, steps + 1).tolist()
-        batch = x.shape[0]
         for i in range(steps):
             t, s = times[i], times[i + 1]
-            if context is None:
-                x0_hat = denoise(x, torch.full((batch,), t, device=x.device))
-            else:
-                frame_times = torch.cat([torch.zeros(batch, context.shape[2], device=x.device),
-                                         torch.full((batch, x.shape[2]), t, device=x.device)], dim=1)
-                x0_hat = denoise(torch.cat([context.to(x.dtype), x], dim=2), frame_times)[:, :, context.shape[2]:]
+            x0_hat = denoise(x, torch.full((x.shape[0],), t, device=x.device))
             x = x0_hat + (s / t) * (x - x0_hat)
         return x

@@ -7,13 +7,12 @@ and attention cost are then bounded by the tile, not the frame. Noise comes from
 start from the same noise. `temperature` scales that noise: 1 is the trained sampler;
 lower values move the sample towards the decoder's mean (less generated detail).
 
-Latent extension (supplementary 2.4, in one step): for a model trained with context frames
-(`diffusion.context_frames`), chunk c > 0 is decoded with the previous chunk's last decoded
-frame before it, at frame time -1 and flow time 0 (clean): the DiT reads it through
-attention, so consecutive chunks agree at the boundary even with one sampling step from
-pure noise. Models trained without context frames decode every chunk on its own (the
-earlier SDEdit-style guidance, which overwrote that frame's state at every step, made the
-jump larger and needed two steps: docs/experiments.md). The MAGVIT-v2 baseline decodes
+Latent extension (supplementary 2.4, in one step): for a model whose DiT takes a context
+frame (`dit.context`, trained with `--context-share`), chunk c > 0 is decoded with the
+previous chunk's last decoded frame as that context, so consecutive chunks agree at the
+boundary even with one sampling step from pure noise. Other models decode every chunk on
+its own (the earlier SDEdit-style guidance, which overwrote an extra frame's state at every
+step, made the jump larger and needed two steps: docs/experiments.md). The MAGVIT-v2 baseline decodes
 whole chunks with its conv decoder (in tiles with margins) and has no extension.
 """
 
@@ -67,7 +66,7 @@ class ChunkDecoder:
         self.options = options
         self.device = next(model.parameters()).device
         self.steps, self.seed = options.steps, options.seed
-        self.extension = options.extension and isinstance(model, Regen) and model.config.diffusion.context_frames
+        self.extension = options.extension and isinstance(model, Regen) and model.config.dit.context
         self.temperature = options.temperature
         self.bf16 = uses_bf16(model, self.device)
         self.tile = options.tile_cells
@@ -89,9 +88,8 @@ class ChunkDecoder:
             return self._decode_magvit2(z_c, z_m, times)
         h, w = z_c.shape[-2:]
         guided = self.extension and self.previous is not None and self.previous.index == index - 1
-        tiles, overlap = self._tiles(h, w, len(times) + guided)
+        tiles, overlap = self._tiles(h, w, len(times))
         query = torch.tensor(list(times), dtype=torch.float32)[None].to(self.device)
-        context_times = torch.tensor([[-1.0]], device=self.device) if guided else None
         f = SPATIAL_FACTOR
         out = torch.zeros(3, len(times), f * h, f * w)
         weight = torch.zeros(f * h, f * w)
@@ -100,12 +98,11 @@ class ChunkDecoder:
             ys, xs = tile.pixels()
             noise = (block_noise(self.seed, index, 1, tile).expand(-1, len(times), -1, -1) if shared
                      else block_noise(self.seed, index, len(times), tile)) * self.temperature
-            context = self.previous.frame[None, :, None, ys, xs].to(self.device) if guided else None
+            context = self.previous.frame[None, :, ys, xs].to(self.device) if guided else None
             cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
-                                           query, noise[None].to(self.device), self.steps, context,
-                                           context_times)[0]
+                                           query, noise[None].to(self.device), self.steps, context)[0]
             wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
                    else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
             out[:, :, ys, xs] += frames.float().cpu() * wgt

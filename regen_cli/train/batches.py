@@ -6,6 +6,8 @@ data it would have seen, and ranks see different data.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -14,7 +16,8 @@ from .config import TrainConfig
 from .data import Augment, FrameCache, sample_clips, sample_images, step_rng
 from .targets import KINDS, TargetSchedule, make_targets, source_length, subsample_targets
 
-MicroBatch = tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int, int]   # kind, inputs, targets, times, context frames, noise seed
+MicroBatch = tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, Optional[torch.Tensor], int]
+# kind, inputs, targets, times, context frame (or None), noise seed
 
 
 def check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSchedule | None) -> None:
@@ -35,14 +38,16 @@ def check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSche
 
 
 def micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: TargetSchedule, step: int,
-                rng: np.random.Generator, regen: bool) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int]:
+                rng: np.random.Generator, regen: bool
+                ) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
     """One micro-batch: (kind, inputs (B, 3, k+1, c, c), targets (B, 3, T', c, c), times (B, T'),
-    context frames). A "context" batch is a reconstruction batch whose first target is the source
-    frame before the chunk, at time -1, given to the decoder clean (latent extension); then
-    the chunk's first frame, its neighbour, is always among the supervised ones."""
+    context (B, 3, c, c) or None). A "context" batch is a reconstruction batch that also gives
+    the decoder the source frame just before the chunk (what latent extension gives it: the
+    previous chunk's last frame); the chunk's first frame, its neighbour, is then always
+    among the supervised ones."""
     if rng.random() < cfg.image_ratio:
         images = sample_images(cache, cfg.image_batch, aug, rng)
-        return "image", images, images, torch.zeros(cfg.image_batch, 1), 0
+        return "image", images, images, torch.zeros(cfg.image_batch, 1), None
     kind = schedule.choose(step, rng) if regen else "reconstruction"
     factor = schedule.interp_factor(rng) if kind == "interpolation" else 2
     context = int(regen and cfg.context_share > 0 and kind == "reconstruction" and rng.random() < cfg.context_share)
@@ -52,10 +57,8 @@ def micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: Tar
     if regen and cfg.target_frames:
         targets, times = subsample_targets(targets, times, cfg.target_frames, rng, keep_first=bool(context))
     if context:
-        targets = torch.cat([clips[:, :, :1], targets], dim=2)
-        times = torch.cat([torch.full((times.shape[0], 1), -1.0), times], dim=1)
-        kind = "context"
-    return kind, inputs, targets, times, context
+        return "context", inputs, targets, times, clips[:, :, 0].contiguous()
+    return kind, inputs, targets, times, None
 
 
 class StepBatches(torch.utils.data.Dataset):

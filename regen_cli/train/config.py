@@ -66,11 +66,11 @@ class TrainConfig:
     interp_share: float = _opt(0.5, "Interpolation's share of the non-reconstruction targets.")
     interp_max_factor: int = _opt(2, "Interpolation targets keep every F-th frame, F in 2, 4, .. up to this.")
     shared_noise: bool = _opt(False, "REGEN: one diffusion noise image per clip for all its frames.")
-    context_share: float = _opt(0.0, "REGEN: share of reconstruction micro-batches that also show the frame before the "
-                                     "chunk, clean, at time -1 (what latent extension gives the decoder); > 0 marks "
-                                     "the model as trained for it.")
-    context_noise: float = _opt(0.2, "Context frames are noised to a random flow time up to this (decoded frames "
-                                     "are not ground truth).")
+    context_share: float = _opt(0.0, "REGEN: share of reconstruction micro-batches that also give the decoder the "
+                                     "frame before the chunk (what latent extension gives it); > 0 builds the DiT "
+                                     "with its context input.")
+    context_noise: float = _opt(0.2, "The context frame is moved a random flow time up to this towards noise "
+                                     "(decoded frames are not ground truth).")
     workers: int = _opt(2, "Processes that sample the next steps' clips while this one trains (0 = in the loop).")
 
     def __post_init__(self) -> None:

@@ -54,9 +54,9 @@ class TrainStep(nn.Module):
         self.context_noise = context_noise
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, times: torch.Tensor,
-                generator: torch.Generator, context: int = 0) -> torch.Tensor:
-        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T') -> scalar loss;
-        the first `context` targets are context frames (REGEN)."""
+                generator: torch.Generator, context: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T'), context
+        (B, 3, H, W) the frame before the chunk or None (REGEN) -> scalar loss."""
         if isinstance(self.model, Regen):
             return self.model.loss(inputs, targets, times, generator, self.dit_dtype, context, self.context_noise)
         return self.model.loss(inputs)
@@ -95,7 +95,7 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
             raise ConfigError("shared_noise", "is for REGEN decoders (the baseline decoder has no noise)")
         config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, shared_noise=True))
     if cfg.context_share > 0:
-        config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, context_frames=True))
+        config = dataclasses.replace(config, dit=dataclasses.replace(config.dit, context=True))
     return config
 
 
@@ -176,7 +176,8 @@ def train_step(run: Run, step: int, micro_batches: list) -> dict:
         sync = micro == cfg.accumulate - 1 or not ddp
         with run.step_module.no_sync() if not sync else contextlib.nullcontext():
             loss = run.step_module(inputs.to(env.device, non_blocking=True), targets.to(env.device, non_blocking=True),
-                                   times.to(env.device, non_blocking=True), gen, context)
+                                   times.to(env.device, non_blocking=True), gen,
+                                   None if context is None else context.to(env.device, non_blocking=True))
             (loss / cfg.accumulate).backward()
         total += loss.item() / cfg.accumulate
         clips += inputs.shape[0]
