@@ -57,7 +57,6 @@ class DiTConfig:
     mlp_ratio: float = 4.0
     patch: int = SPATIAL_FACTOR           # one token per latent cell per frame
     channels: int = 3
-    context: bool = False                 # takes a known frame before the clip (latent extension)
 
     def __post_init__(self) -> None:
         if self.width % self.heads:

@@ -8,7 +8,7 @@ Model-agnostic: every function takes the denoiser as a callable
 Sampling walks t from 1 to 0 in `steps` uniform Euler steps on the flow; with an x0
 predictor an Euler step from t to s is x_s = x0_hat + (s / t) * (x_t - x0_hat), so the
 single-step sample is exactly the denoiser's x0 estimate from pure noise: one step gives
-a reconstruction by construction.. All randomness comes from tensors or generators the
+a reconstruction by construction. All randomness comes from tensors or generators the
 caller passes in, so a seed reproduces a sample exactly.
 """
 
@@ -53,15 +53,6 @@ class RectifiedFlow:
         noise = noise.expand_as(x0)
         x0_hat = denoise(self.add_noise(x0, noise, t), t)
         return torch.mean((x0_hat.float() - x0.float()) ** 2)
-
-    @staticmethod
-    def degrade(frame: torch.Tensor, max_time: float, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """frame (B, ...) -> the frame on its flow path at a random time in U(0, max_time) per
-        sample: a known frame as the decoder will get it, not quite ground truth."""
-        device = generator.device if generator is not None else frame.device
-        t = (torch.rand(frame.shape[0], generator=generator, device=device) * max_time).to(frame.device)
-        noise = torch.randn(frame.shape, generator=generator, device=device).to(frame)
-        return RectifiedFlow.add_noise(frame, noise, t)
 
     @staticmethod
     def sample(denoise: Denoiser, noise: torch.Tensor, steps: int = 1) -> torch.Tensor:

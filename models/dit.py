@@ -8,15 +8,8 @@ H, W (multiples of 8) and any number of frames work. Blocks are pre-norm with RM
 queries and keys (stable in bf16 at scale); attention goes through
 `scaled_dot_product_attention`, which picks flash/memory-efficient kernels on CUDA.
 
-Context (latent extension, `DiTConfig.context`): one known frame before the clip, e.g. the
-previous chunk's last decoded frame, enters as a patch embedding added to the tokens of
-every frame at the same cell. It is zero-initialised, so a model warm-started from one
-without it starts out decoding exactly as before, and it reaches every token from the first
-layer, so even one sampling step from pure noise uses it: a training run of a few hundred
-CPU steps taught nothing to attention over the known frame as extra tokens (tried first:
-docs/experiments.md), while this path costs one small linear layer per chunk. The MLP
-uses the exact (erf) GELU: the tanh form differs from it by under 1e-3 but its tanh is
-several times slower on CPUs (docs/benchmarks.md), and models trained with either decode
+The MLP uses the exact (erf) GELU: the tanh form differs from it by under 1e-3 but its tanh
+is several times slower on CPUs (docs/benchmarks.md), and models trained with either decode
 alike.
 """
 
@@ -86,28 +79,15 @@ class DiTDecoder(nn.Module):
         self.head = nn.Linear(d, config.channels * p * p)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
-        self.context_embed = nn.Linear(config.channels * p * p, d) if config.context else None
-        if self.context_embed is not None:
-            nn.init.zeros_(self.context_embed.weight)
-            nn.init.zeros_(self.context_embed.bias)
         self.checkpoint_blocks = False  # activation checkpointing, set by training code for big models
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor,
-                context: torch.Tensor | None = None) -> torch.Tensor:
-        """x_t (B, 3, T, H, W) noisy pixels; t (B,) diffusion time in [0, 1]; cond (B, T*h*w, D)
-        conditioning tokens; context (B, 3, H, W) in about [-1, 1], a known frame (only for a
-        `context` model; None: none known) -> x0 estimate (B, 3, T, H, W), about [-1, 1]."""
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """x_t (B, 3, T, H, W) noisy pixels; t (B,) diffusion time in [0, 1];
+        cond (B, T*h*w, D) conditioning tokens -> x0 estimate (B, 3, T, H, W), about [-1, 1]."""
         p = self.config.patch
         frames, height, width = x_t.shape[2:]
         tokens = self.patch_embed(rearrange(x_t, "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p))
         tokens = tokens + cond + self.time_embed(timestep_embedding(t, self.config.width))[:, None]
-        if context is not None:
-            if self.context_embed is None:
-                raise ValueError("this DiT was built without a context input (DiTConfig.context)")
-            known = self.context_embed(rearrange(context.to(tokens.dtype), "b c (h p) (w q) -> b (h w) (c p q)",
-                                                 p=p, q=p))
-            tokens = rearrange(rearrange(tokens, "b (t n) d -> b t n d", t=frames) + known[:, None],
-                               "b t n d -> b (t n) d")
         for block in self.blocks:
             if self.checkpoint_blocks and torch.is_grad_enabled():
                 tokens = torch.utils.checkpoint.checkpoint(block, tokens, use_reentrant=False)

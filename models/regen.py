@@ -24,29 +24,22 @@ class Regen(LatentAutoencoder):
         self.flow = RectifiedFlow(config.diffusion)
 
     def decode(self, z_c: torch.Tensor, z_m: torch.Tensor, times: torch.Tensor, noise: torch.Tensor,
-               steps: int = 1, context: Optional[torch.Tensor] = None) -> torch.Tensor:
+               steps: int = 1) -> torch.Tensor:
         """z_c, z_m (B, 8, h, w); times (B, T) real frame times (0..k inside the chunk);
         noise (B, 3, T, 8h, 8w) standard normal (the same at every T when the config's
-        `diffusion.shared_noise` is set, as in training) -> frames (B, 3, T, 8h, 8w) in [-1, 1].
-        `context` (B, 3, 8h, 8w) in [-1, 1]: the frame just before time 0, e.g. the previous
-        chunk's last decoded frame (latent extension; a model with `dit.context` only)."""
+        `diffusion.shared_noise` is set, as in training) -> frames (B, 3, T, 8h, 8w) in [-1, 1]."""
         cond = self.conditioning(z_c, z_m, times)
-        frames = self.flow.sample(lambda x, t: self.dit(x, t, cond, context), noise, steps)
+        frames = self.flow.sample(lambda x, t: self.dit(x, t, cond), noise, steps)
         return frames.clamp(-1, 1)
 
     def loss(self, video: torch.Tensor, target: torch.Tensor, target_times: torch.Tensor,
-             generator: Optional[torch.Generator] = None, dit_dtype: Optional[torch.dtype] = None,
-             context: Optional[torch.Tensor] = None, context_noise: float = 0.0) -> torch.Tensor:
+             generator: Optional[torch.Generator] = None, dit_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
         """video (B, 3, T, H, W) encoder input in [-1, 1]; target (B, 3, T', H, W) frames to
         supervise at target_times (B, T') -> scalar diffusion loss. Reconstruction passes the
         chunk's own frames at 0..k; interpolation and extrapolation pass other frames and times.
         `dit_dtype` (e.g. torch.bfloat16) autocasts the DiT only; the encoder's convolutions
-        and the conditioning stay float32. `context` (B, 3, H, W): the source frame just before
-        the chunk, given to the DiT moved a random flow time up to `context_noise` towards noise
-        (decoded frames, which decoders give, are not ground truth)."""
+        and the conditioning stay float32."""
         z_c, z_m = self.encode(video)
         cond = self.conditioning(z_c, z_m, target_times)
-        if context is not None:
-            context = self.flow.degrade(context, context_noise, generator)
         with torch.autocast(video.device.type, dtype=dit_dtype or torch.float32, enabled=dit_dtype is not None):
-            return self.flow.loss(lambda x, t: self.dit(x, t, cond, context), target, generator)
+            return self.flow.loss(lambda x, t: self.dit(x, t, cond), target, generator)

@@ -1,24 +1,22 @@
-"""Decoding chunks: spatial tiles with blended overlaps, seeded noise, and latent extension.
+"""Decoding chunks: spatial tiles with blended overlaps, and seeded noise.
 
 Tiling: the latent grid is split into overlapping tiles (`tiling.plan_tiles`); each tile
 is decoded on its own and the tiles are cross-faded with linear ramps. The DiT's memory
 and attention cost are then bounded by the tile, not the frame. Noise comes from
 64-pixel blocks seeded by (seed, chunk, block position), so tiled and untiled decoding
-start from the same noise. `temperature` scales that noise: 1 is the trained sampler;
+start from the same noise. A model trained with shared noise (one noise image for all of a
+clip's frame times) gets one noise image for the whole video: generated texture then stays
+put across chunk boundaries too (it lowered the boundary jump on all three validation
+clips, docs/experiments.md). `temperature` scales that noise: 1 is the trained sampler;
 lower values move the sample towards the decoder's mean (less generated detail).
 
-Latent extension (supplementary 2.4, in one step): for a model whose DiT takes a context
-frame (`dit.context`, trained with `--context-share`), chunk c > 0 is decoded with the
-previous chunk's last decoded frame as that context, so consecutive chunks agree at the
-boundary even with one sampling step from pure noise. Other models decode every chunk on
-its own (the earlier SDEdit-style guidance, which overwrote an extra frame's state at every
-step, made the jump larger and needed two steps: docs/experiments.md). The MAGVIT-v2 baseline decodes
-whole chunks with its conv decoder (in tiles with margins) and has no extension.
+Latent extension (seamless chunk boundaries) is a matter of which times each chunk
+decodes: `timeline` asks both chunks of a boundary for the frames around it and cross-fades
+them. The MAGVIT-v2 baseline decodes whole chunks with its conv decoder (in tiles with
+margins) and has no extension: it decodes only a chunk's own frames.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 
@@ -49,15 +47,10 @@ def auto_tile(model: Regen, device: torch.device, frames: int) -> int:
     return max(8, min(MAX_CUDA_TILE, cells))
 
 
-@dataclass
-class _Previous:
-    index: int
-    frame: torch.Tensor   # (3, Hp, Wp) decoded last frame of chunk `index`
-
-
 class ChunkDecoder:
-    """Decodes chunks in order with resolved `DecodeOptions`; remembers the last frame of
-    each for latent extension. `overlap`: tile overlap in latent cells (None: a quarter tile)."""
+    """Decodes chunks with resolved `DecodeOptions`. `extension`: whether `timeline` may ask
+    chunks for frames around their boundaries (a REGEN model and the options allow it).
+    `overlap`: tile overlap in latent cells (None: a quarter tile)."""
 
     def __init__(self, model: Model, options: DecodeOptions, overlap: int | None = None) -> None:
         if not options.resolved:
@@ -66,12 +59,11 @@ class ChunkDecoder:
         self.options = options
         self.device = next(model.parameters()).device
         self.steps, self.seed = options.steps, options.seed
-        self.extension = options.extension and isinstance(model, Regen) and model.config.dit.context
+        self.extension = options.extension and isinstance(model, Regen)
         self.temperature = options.temperature
         self.bf16 = uses_bf16(model, self.device)
         self.tile = options.tile_cells
         self.overlap = overlap
-        self.previous: _Previous | None = None
 
     def _tiles(self, h: int, w: int, frames: int) -> tuple[list[Tile], int]:
         tile = self.tile or auto_tile(self.model, self.device, frames)
@@ -87,30 +79,25 @@ class ChunkDecoder:
         if isinstance(self.model, Magvit2):
             return self._decode_magvit2(z_c, z_m, times)
         h, w = z_c.shape[-2:]
-        guided = self.extension and self.previous is not None and self.previous.index == index - 1
         tiles, overlap = self._tiles(h, w, len(times))
         query = torch.tensor(list(times), dtype=torch.float32)[None].to(self.device)
         f = SPATIAL_FACTOR
         out = torch.zeros(3, len(times), f * h, f * w)
         weight = torch.zeros(f * h, f * w)
-        shared = self.model.config.diffusion.shared_noise   # one draw for all of the chunk's times, as trained
+        shared = self.model.config.diffusion.shared_noise
         for tile in tiles:
             ys, xs = tile.pixels()
-            noise = (block_noise(self.seed, index, 1, tile).expand(-1, len(times), -1, -1) if shared
+            noise = (block_noise(self.seed, 0, 1, tile).expand(-1, len(times), -1, -1) if shared
                      else block_noise(self.seed, index, len(times), tile)) * self.temperature
-            context = self.previous.frame[None, :, ys, xs].to(self.device) if guided else None
             cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
-                                           query, noise[None].to(self.device), self.steps, context)[0]
+                                           query, noise[None].to(self.device), self.steps)[0]
             wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
                    else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
             out[:, :, ys, xs] += frames.float().cpu() * wgt
             weight[ys, xs] += wgt
         out /= weight
-        # the frame at time k is the one the next chunk extends from
-        end = times.index(self.model.ratio) if self.extension and self.model.ratio in times else None
-        self.previous = _Previous(index, out[:, end].clone()) if end is not None else None
         return out
 
     def _decode_magvit2(self, z_c: torch.Tensor, z_m: torch.Tensor, times: list[float]) -> torch.Tensor:

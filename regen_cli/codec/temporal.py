@@ -25,6 +25,8 @@ Quality decays with distance; there is no hard limit other than MAX_EXTRAPOLATIO
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 from dataclasses import replace
 from fractions import Fraction
@@ -40,6 +42,7 @@ from .decode import ChunkDecoder
 from .encode import encode_chunk, pad_to_latent_grid
 from .latents import LatentSource
 from .options import DecodeOptions
+from .timeline import decode_times
 
 MAX_EXTRAPOLATION = 10_000
 NOISE_OFFSET = 1 << 30   # chunk index space for extrapolation steps' noise, apart from real chunks
@@ -122,30 +125,24 @@ def extrapolated_frames(model: Model, source: LatentSource, options: DecodeOptio
     if tail is not None and tuple(tail.shape) != (3, k + 1, source.height, source.width):
         raise InvalidArgument(f"tail must be the last k+1 frames (3, {k + 1}, {source.height}, {source.width}), "
                               f"got {tuple(tail.shape)}")
-    decoder = ChunkDecoder(model, options)
     predictor = ChunkDecoder(model, replace(options, extension=False))
     chunks = plan_chunks(source.num_frames, k)
-
-    def decoded(index: int) -> list[torch.Tensor]:
-        z_c, z_m = source.chunk(index)
-        out = decoder.decode(index, z_c, z_m, [float(t) for t in range(chunks[index].frames)])
-        return list(out[:, :, :source.height, :source.width].unbind(1))
+    decoded = (frame for _, frame in decode_times(ChunkDecoder(model, options), source, range(source.num_frames)))
 
     def own_latents(index: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         return source.chunk(index) if chunks[index].frames == k + 1 else None
 
-    first = decoded(0)
+    first = list(itertools.islice(decoded, chunks[0].frames))
     if past:
         before = list(extend(model, _window(first, k, False), past, False, predictor, own_latents(0)))
         for frame in reversed(before):
             yield "past", frame
-    recent = first
-    for index in range(len(chunks)):
-        current = first if index == 0 else decoded(index)
+    newest: collections.deque = collections.deque(maxlen=k + 1)
+    for frame in itertools.chain(first, decoded):
         if include_source:
-            for frame in current:
-                yield "source", frame
-        recent = (recent + current)[-(k + 1):] if index else current
+            yield "source", frame
+        newest.append(frame)
+    recent = list(newest)
     if future:
         latents = own_latents(len(chunks) - 1)
         if latents is None and tail is not None and source.num_frames > k + 1:

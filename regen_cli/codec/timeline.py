@@ -1,15 +1,21 @@
-"""Frames at any real video times, decoded chunk by chunk in order.
+"""Frames at any real video times, decoded chunk by chunk in order, with seamless boundaries.
 
-A time inside chunk c (local time 0..k) is decoded by that chunk alone. Chunks do not
-overlap, so a time in the gap between chunk c's last frame and chunk c+1's first (local
-k < t < k+1) is covered by neither chunk's latents: it is decoded by both, chunk c forward
-at local t and chunk c+1 backward at local t - (k+1), and the two are cross-faded by
-distance (chunk c+1's weight grows linearly from 0 at chunk c's last frame to 1 at its own
-first). The models are trained on these times (targets.py: interpolation targets reach up
-to (F-1)/F beyond each end of a chunk). Times before the first chunk or after the last
-are decoded by the nearest chunk alone (extrapolation). `decode_times` is the one
-streaming decoder of whole videos and of any set of times: the Python API, the file
-pipelines and `regen eval` all go through it.
+A time well inside chunk c (local time 0..k) is decoded by that chunk alone. Chunks do not
+overlap, so chunk c's last frame (local k) and chunk c+1's first (local k+1) are decoded
+from different latents and, decoded on their own, do not quite agree: the picture jumps at
+every boundary. Latent extension removes the jump by letting the two chunks overlap in
+time at decode: REGEN's decoder takes any real frame time, so chunk c+1 also decodes the
+`back` frame times before its start (backward extrapolation) and chunk c the `fwd` times
+after its end (forward), and every time in the window (k - back, k + 1 + fwd) of chunk c is
+a cross-fade of the two, chunk c+1's weight rising linearly across the window. A jump
+between the chunks is then spread over the window's back + fwd + 1 frame steps instead
+of falling on one. Without extension (reach (0, 0)) the window is the gap (k, k+1) alone:
+a time between two chunks' frames is decoded by both, cross-faded by distance. The models
+are trained on these times (targets.py: extrapolation targets reach k/4 frames, at least
+one, beyond each end of a chunk, interpolation targets fractions of a frame). Times before
+the first chunk or after the last are decoded by the nearest chunk alone (extrapolation).
+`decode_times` is the one streaming decoder of whole videos and of any set of times: the
+Python API, the file pipelines and `regen eval` all go through it.
 """
 
 from __future__ import annotations
@@ -22,16 +28,36 @@ from .chunks import chunk_for_time
 from .decode import ChunkDecoder
 from .latents import LatentSource
 
+Plan = dict[int, list[tuple[int, float, float]]]
 
-def plan_times(times: Sequence[float], ratio: int, num_chunks: int) -> dict[int, list[tuple[int, float, float]]]:
-    """Video times -> {chunk index: [(output index, local time, weight)]}, chunks in order;
-    each output's weights sum to 1."""
+
+REACH = {4: (1, 0), 8: (0, 1), 16: (1, 2), 32: (3, 3)}
+
+
+def extension_reach(ratio: int) -> tuple[int, int]:
+    """(back, fwd): frames before a boundary that the later chunk also decodes, and frames after
+    it that the earlier chunk also decodes. About a fifth of a chunk's frames in all, so the
+    extra decoding costs at most 1.2x (a chunk's frames are decoded together, at a cost about
+    linear in their number); how they split was measured on the validation clips
+    (docs/experiments.md): at 8x and 16x the earlier chunk's forward prediction lowers the jump
+    more, at 4x the later chunk's backward one keeps PSNR (0.09 dB above forward)."""
+    return REACH[ratio]
+
+
+def plan_times(times: Sequence[float], ratio: int, num_chunks: int, reach: tuple[int, int] = (0, 0)) -> Plan:
+    """Video times -> {chunk index: [(output index, local time, weight)]}, chunks in order, each
+    chunk's times in increasing order; each output's weights sum to 1. `reach` = (back, fwd)
+    widens every boundary's cross-fade window (see the module docstring)."""
+    back, fwd = reach
     span = ratio + 1
-    plan: dict[int, list[tuple[int, float, float]]] = {}
+    start, end = ratio - back, span + fwd    # the window of chunk c's local times shared with chunk c+1
+    plan: Plan = {}
     for i, t in enumerate(times):
         index, local = chunk_for_time(t, ratio, num_chunks)
-        if ratio < local < span and index + 1 < num_chunks:
-            w = local - ratio
+        if local < start and index > 0 and local + span < end:
+            index, local = index - 1, local + span     # inside the next chunk's first fwd frames
+        if start < local < end and index + 1 < num_chunks:
+            w = (local - start) / (end - start)
             plan.setdefault(index, []).append((i, local, 1 - w))
             plan.setdefault(index + 1, []).append((i, local - span, w))
         else:
@@ -43,8 +69,10 @@ def decode_times(decoder: ChunkDecoder, source: LatentSource, times: Iterable[fl
                  ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yields (output index, frame (3, H, W) float32 in [-1, 1], cropped to the source's size)
     for every time, in order of completion (for increasing times: in time order). Each chunk
-    is decoded once, with all of its times together, in chunk order (latent extension)."""
-    plan = plan_times([float(t) for t in times], source.ratio, source.num_chunks)
+    is decoded once, with all of its times together, in chunk order; memory holds at most the
+    frames waiting for the next chunk's share."""
+    reach = extension_reach(source.ratio) if decoder.extension else (0, 0)
+    plan = plan_times([float(t) for t in times], source.ratio, source.num_chunks, reach)
     last = {i: c for c, items in plan.items() for i, _, _ in items}   # the last chunk contributing to output i
     pending: dict[int, torch.Tensor] = {}
     for c, items in plan.items():

@@ -62,3 +62,38 @@ def frame_ssim(a: np.ndarray, b: np.ndarray) -> float:
 def video_ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Mean over frames of `frame_ssim`; a, b uint8 (T, H, W, 3)."""
     return float(np.mean([frame_ssim(x, y) for x, y in zip(a, b)]))
+
+
+def boundary_window(ratio: int) -> int:
+    """Frame steps on each side of a chunk boundary that `boundary_jump` looks at: k/8, at
+    least 1, which is wider than latent extension's cross-fade (`codec.timeline`), so a jump
+    spread over the cross-fade still counts in full."""
+    return max(1, ratio // 8)
+
+
+def boundary_jump(frames: np.ndarray, source: np.ndarray, ratio: int) -> dict:
+    """How visible chunk boundaries are: frames, source uint8 (T, H, W, 3) -> {"across_boundaries",
+    "inside_chunks"}, each relative to the source (1.0 = as much change as the source).
+
+    Change between consecutive frames is the mean absolute difference. Across boundaries:
+    for each boundary, the largest change over the frame steps within `boundary_window` of
+    it, decoded over source, averaged over boundaries as a ratio of means (a jump spread
+    over a few steps is still a jump). Inside chunks: the mean change over the other steps.
+    NaN where a video has no boundary (one chunk) or no step outside the windows."""
+    if frames.shape != source.shape:
+        raise ValueError(f"shapes differ: {frames.shape} vs {source.shape}")
+    span, reach = ratio + 1, boundary_window(ratio)
+    decoded = np.abs(np.diff(frames.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))
+    original = np.abs(np.diff(source.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))
+    steps = len(decoded)
+    boundaries = [i for i in range(steps) if (i + 1) % span == 0]      # step i goes from frame i to i + 1
+    windows = [slice(max(b - reach, 0), min(b + reach + 1, steps)) for b in boundaries]
+    near = np.zeros(steps, dtype=bool)
+    for w in windows:
+        near[w] = True
+
+    def ratio_of_means(a: list, b: list) -> float:
+        return float(np.mean(a) / np.mean(b)) if len(a) and np.mean(b) > 0 else float("nan")
+
+    return {"across_boundaries": ratio_of_means([decoded[w].max() for w in windows], [original[w].max() for w in windows]),
+            "inside_chunks": ratio_of_means(decoded[~near], original[~near])}

@@ -6,8 +6,6 @@ data it would have seen, and ranks see different data.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import torch
 
@@ -16,8 +14,7 @@ from .config import TrainConfig
 from .data import Augment, FrameCache, sample_clips, sample_images, step_rng
 from .targets import KINDS, TargetSchedule, make_targets, source_length, subsample_targets
 
-MicroBatch = tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, Optional[torch.Tensor], int]
-# kind, inputs, targets, times, context frame (or None), noise seed
+MicroBatch = tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, int]   # kind, inputs, targets, times, noise seed
 
 
 def check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSchedule | None) -> None:
@@ -30,7 +27,7 @@ def check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSche
     ends = [schedule.probabilities(0), schedule.probabilities(schedule.ramp_steps)] if schedule else [(1, 0, 0)]
     longest = max((len(c.frames) for c in cache.videos), default=0)
     for kind, *shares in zip(KINDS, *ends):
-        needed = source_length(kind, cfg.ratio, cfg.interp_max_factor) + (kind == "reconstruction" and cfg.context_share > 0)
+        needed = source_length(kind, cfg.ratio, cfg.interp_max_factor)
         if max(shares) > 0 and longest < needed:
             raise ConfigError("data", f"{kind} targets at {cfg.ratio}x need training videos of {needed} frames; "
                               f"the longest has {longest} (add longer videos, change the target mix or "
@@ -38,27 +35,18 @@ def check_clip_lengths(cfg: TrainConfig, cache: FrameCache, schedule: TargetSche
 
 
 def micro_batch(cfg: TrainConfig, cache: FrameCache, aug: Augment, schedule: TargetSchedule, step: int,
-                rng: np.random.Generator, regen: bool
-                ) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
-    """One micro-batch: (kind, inputs (B, 3, k+1, c, c), targets (B, 3, T', c, c), times (B, T'),
-    context (B, 3, c, c) or None). A "context" batch is a reconstruction batch that also gives
-    the decoder the source frame just before the chunk (what latent extension gives it: the
-    previous chunk's last frame); the chunk's first frame, its neighbour, is then always
-    among the supervised ones."""
+                rng: np.random.Generator, regen: bool) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One micro-batch: (kind, inputs (B, 3, k+1, c, c), targets (B, 3, T', c, c), times (B, T'))."""
     if rng.random() < cfg.image_ratio:
         images = sample_images(cache, cfg.image_batch, aug, rng)
-        return "image", images, images, torch.zeros(cfg.image_batch, 1), None
+        return "image", images, images, torch.zeros(cfg.image_batch, 1)
     kind = schedule.choose(step, rng) if regen else "reconstruction"
     factor = schedule.interp_factor(rng) if kind == "interpolation" else 2
-    context = int(regen and cfg.context_share > 0 and kind == "reconstruction" and rng.random() < cfg.context_share)
-    clips = sample_clips(cache, source_length(kind, cfg.ratio, factor) + context, cfg.batch, aug, rng,
-                         cfg.still_motion)
-    inputs, targets, times = make_targets(kind, clips[:, :, context:], cfg.ratio, rng, factor)
+    clips = sample_clips(cache, source_length(kind, cfg.ratio, factor), cfg.batch, aug, rng, cfg.still_motion)
+    inputs, targets, times = make_targets(kind, clips, cfg.ratio, rng, factor)
     if regen and cfg.target_frames:
-        targets, times = subsample_targets(targets, times, cfg.target_frames, rng, keep_first=bool(context))
-    if context:
-        return "context", inputs, targets, times, clips[:, :, 0].contiguous()
-    return kind, inputs, targets, times, None
+        targets, times = subsample_targets(targets, times, cfg.target_frames, rng)
+    return kind, inputs, targets, times
 
 
 class StepBatches(torch.utils.data.Dataset):

@@ -66,11 +66,6 @@ class TrainConfig:
     interp_share: float = _opt(0.5, "Interpolation's share of the non-reconstruction targets.")
     interp_max_factor: int = _opt(2, "Interpolation targets keep every F-th frame, F in 2, 4, .. up to this.")
     shared_noise: bool = _opt(False, "REGEN: one diffusion noise image per clip for all its frames.")
-    context_share: float = _opt(0.0, "REGEN: share of reconstruction micro-batches that also give the decoder the "
-                                     "frame before the chunk (what latent extension gives it); > 0 builds the DiT "
-                                     "with its context input.")
-    context_noise: float = _opt(0.2, "The context frame is moved a random flow time up to this towards noise "
-                                     "(decoded frames are not ground truth).")
     workers: int = _opt(2, "Processes that sample the next steps' clips while this one trains (0 = in the loop).")
 
     def __post_init__(self) -> None:
@@ -95,10 +90,6 @@ class TrainConfig:
             ("recon_start", 0 <= self.recon_start <= 1, "must be between 0 and 1"),
             ("recon_end", 0 <= self.recon_end <= 1, "must be between 0 and 1"),
             ("min_scale", 0 < self.min_scale <= 1, "must be in (0, 1]"),
-            ("context_share", 0 <= self.context_share <= 1, "must be between 0 and 1"),
-            ("context_noise", 0 <= self.context_noise < 1, "must be in [0, 1)"),
-            ("context_share", not (self.context_share and self.decoder != "regen"),
-             "is for REGEN decoders (the baseline decoder has no diffusion)"),
             ("shared_noise", not (self.shared_noise and self.decoder != "regen"),
              "is for REGEN decoders (the baseline decoder has no noise)"),
         ]

@@ -47,18 +47,16 @@ from .validation import validate, validation_clips
 class TrainStep(nn.Module):
     """The loss as a module's forward, so DDP/FSDP hooks see it."""
 
-    def __init__(self, model: Model, dit_dtype: torch.dtype | None, context_noise: float = 0.0) -> None:
+    def __init__(self, model: Model, dit_dtype: torch.dtype | None) -> None:
         super().__init__()
         self.model = model
         self.dit_dtype = dit_dtype
-        self.context_noise = context_noise
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, times: torch.Tensor,
-                generator: torch.Generator, context: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T'), context
-        (B, 3, H, W) the frame before the chunk or None (REGEN) -> scalar loss."""
+                generator: torch.Generator) -> torch.Tensor:
+        """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T') -> scalar loss."""
         if isinstance(self.model, Regen):
-            return self.model.loss(inputs, targets, times, generator, self.dit_dtype, context, self.context_noise)
+            return self.model.loss(inputs, targets, times, generator, self.dit_dtype)
         return self.model.loss(inputs)
 
 
@@ -94,8 +92,6 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
         if not isinstance(config, RegenConfig):
             raise ConfigError("shared_noise", "is for REGEN decoders (the baseline decoder has no noise)")
         config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, shared_noise=True))
-    if cfg.context_share > 0:
-        config = dataclasses.replace(config, dit=dataclasses.replace(config.dit, context=True))
     return config
 
 
@@ -152,8 +148,7 @@ def set_up_run(cfg: TrainConfig, resume: bool, quiet: bool) -> Run:
     start = 0
     if resume and (Path(cfg.out) / STATE_FILE).exists():
         start, _ = load_train_state(Path(cfg.out), model, ema, optimizer)
-    step_module: nn.Module = TrainStep(model, torch.bfloat16 if cfg.bf16 and native_bf16(env.device) else None,
-                                       cfg.context_noise)
+    step_module: nn.Module = TrainStep(model, torch.bfloat16 if cfg.bf16 and native_bf16(env.device) else None)
     if env.world > 1 and not cfg.fsdp:
         step_module = nn.parallel.DistributedDataParallel(
             step_module, device_ids=[env.device.index] if env.device.type == "cuda" else None)
@@ -170,14 +165,13 @@ def train_step(run: Run, step: int, micro_batches: list) -> dict:
     run.model.train()
     total, clips, kind = 0.0, 0, ""
     ddp = isinstance(run.step_module, nn.parallel.DistributedDataParallel)
-    for micro, (kind, inputs, targets, times, context, noise_seed) in enumerate(micro_batches):
+    for micro, (kind, inputs, targets, times, noise_seed) in enumerate(micro_batches):
         run.data_digest.update(inputs[..., :8, :8].numpy().tobytes())
         gen = torch.Generator(env.device).manual_seed(noise_seed)
         sync = micro == cfg.accumulate - 1 or not ddp
         with run.step_module.no_sync() if not sync else contextlib.nullcontext():
             loss = run.step_module(inputs.to(env.device, non_blocking=True), targets.to(env.device, non_blocking=True),
-                                   times.to(env.device, non_blocking=True), gen,
-                                   None if context is None else context.to(env.device, non_blocking=True))
+                                   times.to(env.device, non_blocking=True), gen)
             (loss / cfg.accumulate).backward()
         total += loss.item() / cfg.accumulate
         clips += inputs.shape[0]

@@ -86,16 +86,11 @@ def make_targets(kind: str, clips: torch.Tensor, ratio: int, rng: np.random.Gene
 
 
 def subsample_targets(targets: torch.Tensor, times: torch.Tensor, count: int,
-                      rng: np.random.Generator, keep_first: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                      rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """A random subset of `count` target frames (B, 3, count, H, W) and their times (B, count),
-    in time order (with `keep_first`, the first frame and count - 1 random others); unchanged
-    when there are no more than `count`. REGEN's decoder is conditioned per frame on its
-    time, so this is an unbiased, cheaper estimate of the loss."""
+    in time order; unchanged when there are no more than `count`. REGEN's decoder is
+    conditioned per frame on its time, so this is an unbiased, cheaper estimate of the loss."""
     if targets.shape[2] <= count:
         return targets, times
-    if keep_first:
-        keep = np.concatenate([[0], 1 + rng.choice(targets.shape[2] - 1, count - 1, replace=False)])
-    else:
-        keep = rng.choice(targets.shape[2], count, replace=False)
-    keep = torch.from_numpy(np.sort(keep))
+    keep = torch.from_numpy(np.sort(rng.choice(targets.shape[2], count, replace=False)))
     return targets[:, :, keep].contiguous(), times[:, keep].contiguous()
