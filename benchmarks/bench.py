@@ -31,7 +31,7 @@ import torch
 
 from regen_cli import api
 from regen_cli.codec.decode import ChunkDecoder
-from regen_cli.codec.options import MAX_TEMPERATURE, DecodeOptions
+from regen_cli.codec.options import MAX_TEMPERATURE, DecodeOptions, native_bf16
 from regen_cli.eval.metrics import boundary_jump, video_psnr
 from regen_cli.files.common import RglLatents, model_for_file, resolve_for_file, select_device
 from regen_cli.files.decode import decoded_frames
@@ -343,7 +343,7 @@ def speed(ratios, frames, side, peers, hd, encode, threads, rounds):
     seconds = interleaved(works, rounds)
     reference = "ltx-video decode" if "ltx-video" in peer_names else None
     click.echo(json.dumps({"threads": torch.get_num_threads(), "frames": frames, "side": side, "rounds": rounds,
-                           "cpu": _cpu_name(), "reference": reference,
+                           "cpu": _cpu_name(), "bf16": native_bf16(torch.device("cpu")), "reference": reference,
                            "results": report(seconds, produced, reference)}, indent=1))
 
 

@@ -5,16 +5,16 @@ Every decoder gets the same work: one clip of `frames` frames at `side` x `side`
 interleave the decoders (round r times every decoder once), so a load change on the
 machine hits all of them alike; the figure is the median over rounds.
 
-- regen-Nx: the bundled models through `ChunkDecoder` (the `regen decode` path: tiles,
-  noise, one step, extension as the file would have it) and through the encoder path of
-  `regen encode` (`encode_chunks`).
+- regen-Nx: the bundled models through the Python API's decode (the `regen decode` path:
+  tiles, noise, one step, latent extension, bf16 where native) and through the encoder path
+  of `regen encode` (`encode_chunks`).
 - magvit2-small-Nx: the MAGVIT-v2 baseline at equal decoder parameters (random weights:
   speed does not depend on them).
 - ltx-video, wan2.1: diffusers' `AutoencoderKLLTXVideo` and `AutoencoderKLWan` with their
   default configurations and random weights, decoding the latent shape of the same clip
-  (optional: `pip install -e ".[bench]"`).
-A REGEN chunk holds k+1 frames, so a 17-frame clip is 4 chunks at 4x (20 frames decoded,
-17 kept), 2 at 8x, 1 at 16x and 1 at 32x (33 decoded): frames/s counts the clip's frames.
+  (optional: `pip install -e ".[bench]"`), in bf16 where regen runs bf16.
+A REGEN chunk holds k+1 frames, so a 17-frame clip is 4 chunks at 4x (the last padded), 2 at
+8x, 1 at 16x and 1 at 32x (33 frames' latents): frames/s counts the clip's frames.
 """
 
 from __future__ import annotations
@@ -26,38 +26,23 @@ from typing import Callable
 import torch
 
 from models import build_model, preset
+from regen_cli import api
 from regen_cli.codec.chunks import plan_chunks
 from regen_cli.codec.decode import ChunkDecoder
 from regen_cli.codec.encode import encode_chunks
-from regen_cli.codec.options import DecodeDefaults, DecodeOptions
+from regen_cli.codec.options import DecodeDefaults, DecodeOptions, native_bf16
 from regen_cli.io.checkpoints import load_model
 from regen_cli.io.zoo import resolve_model
 
 Work = Callable[[], None]
 
 
-def _latents(model, frames: int, side: int, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Latents of a random clip through the model's own encoder (int8 grid), per chunk."""
-    gen = torch.Generator().manual_seed(seed)
-    clip = torch.rand(3, frames, side, side, generator=gen) * 2 - 1
-    chunks = []
-    for c in plan_chunks(frames, model.ratio):
-        x = clip[:, c.start:c.start + c.frames]
-        x = torch.cat([x, x[:, -1:].expand(-1, c.padding, -1, -1)], dim=1)
-        chunks.append(x)
-    return encode_chunks(model, chunks)
-
-
-def regen_decode_work(model, frames: int, side: int, extension: bool = True) -> Work:
-    latents = _latents(model, frames, side)
-    options = DecodeOptions(extension=extension).resolve(DecodeDefaults())
-    times = [float(t) for t in range(model.ratio + 1)]
-
-    def run() -> None:
-        decoder = ChunkDecoder(model, options)
-        for index, (z_c, z_m) in enumerate(latents):
-            decoder.decode(index, z_c, z_m, times)
-    return run
+def regen_decode_work(model, frames: int, side: int) -> Work:
+    """The Python API's decode of the clip's latents: the `regen decode` path (tiles, noise,
+    one step, latent extension at chunk boundaries, the precision rule)."""
+    gen = torch.Generator().manual_seed(0)
+    latents = api.encode(model, torch.rand(3, frames, side, side, generator=gen) * 2 - 1)
+    return lambda: api.decode(model, latents)
 
 
 def regen_encode_work(model, frames: int, side: int) -> Work:
@@ -68,7 +53,8 @@ def regen_encode_work(model, frames: int, side: int) -> Work:
 
 
 def peer_decode_work(name: str, frames: int, side: int) -> Work:
-    """diffusers VAE decoders with default configs and random weights."""
+    """diffusers VAE decoders with default configs and random weights, in bf16 where regen
+    decodes in bf16 (the same precision rule), else float32."""
     import diffusers
     torch.manual_seed(0)
     if name == "ltx-video":
@@ -79,7 +65,9 @@ def peer_decode_work(name: str, frames: int, side: int) -> Work:
         shape = (1, vae.config.z_dim, 1 + (frames - 1) // 4, side // 8, side // 8)
     else:
         raise ValueError(f"unknown peer {name!r}")
-    z = torch.randn(shape)
+    dtype = torch.bfloat16 if native_bf16(torch.device("cpu")) else torch.float32
+    vae = vae.to(dtype)
+    z = torch.randn(shape).to(dtype)
 
     def run() -> None:
         with torch.inference_mode():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -25,3 +27,15 @@ class LatentAutoencoder(nn.Module):
         """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> z_c, z_m (B, 8, H/8, W/8) on the 8-bit grid."""
         z_c, z_m = self.encoder(video)
         return quantize(z_c), quantize(z_m)
+
+    def inference_copy(self, dtype: torch.dtype) -> "LatentAutoencoder":
+        """A frozen copy whose heavy layers hold `dtype` weights (bf16 where the hardware computes
+        it natively): the encoder's convolution trunk, and what `_half_modules` adds. The
+        encoder's output layers, and hence the rounding to the int8 grid, stay float32."""
+        clone = copy.deepcopy(self).eval().requires_grad_(False)
+        for module in clone._half_modules():
+            module.to(dtype)
+        return clone
+
+    def _half_modules(self) -> list[nn.Module]:
+        return [self.encoder.conv_in, self.encoder.body]

@@ -87,7 +87,7 @@ class DiTDecoder(nn.Module):
         p = self.config.patch
         frames, height, width = x_t.shape[2:]
         tokens = self.patch_embed(rearrange(x_t, "b c t (h p) (w q) -> b (t h w) (c p q)", p=p, q=p))
-        tokens = tokens + cond + self.time_embed(timestep_embedding(t, self.config.width))[:, None]
+        tokens = tokens + cond + self.time_embed(timestep_embedding(t, self.config.width).to(tokens.dtype))[:, None]
         for block in self.blocks:
             if self.checkpoint_blocks and torch.is_grad_enabled():
                 tokens = torch.utils.checkpoint.checkpoint(block, tokens, use_reentrant=False)

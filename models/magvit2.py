@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from .autoencoder import LatentAutoencoder
 from .baseline_decoder import CausalConvDecoder
@@ -20,7 +21,11 @@ class Magvit2(LatentAutoencoder):
     def decode(self, z_c: torch.Tensor, z_m: torch.Tensor) -> torch.Tensor:
         """z_c, z_m (B, 8, h, w) -> (B, 3, k+1, 8h, 8w) in [-1, 1]. The decoder is causal, so
         frame 0 depends on z_c alone: an image (z_m = z_c) is frame 0 of the output."""
-        return self.decoder(torch.stack([z_c, z_m], dim=2)).clamp(-1, 1)
+        z = torch.stack([z_c, z_m], dim=2).to(next(self.decoder.parameters()).dtype)
+        return self.decoder(z).float().clamp(-1, 1)
+
+    def _half_modules(self) -> list[nn.Module]:
+        return super()._half_modules() + [self.decoder]
 
     def loss(self, video: torch.Tensor) -> torch.Tensor:
         """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> scalar: MSE + L1 of the reconstruction."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
+from torch import nn
 
 from .autoencoder import LatentAutoencoder
 from .conditioning import LatentConditioning
@@ -27,10 +28,16 @@ class Regen(LatentAutoencoder):
                steps: int = 1) -> torch.Tensor:
         """z_c, z_m (B, 8, h, w); times (B, T) real frame times (0..k inside the chunk);
         noise (B, 3, T, 8h, 8w) standard normal (the same at every T when the config's
-        `diffusion.shared_noise` is set, as in training) -> frames (B, 3, T, 8h, 8w) in [-1, 1]."""
-        cond = self.conditioning(z_c, z_m, times)
-        frames = self.flow.sample(lambda x, t: self.dit(x, t, cond), noise, steps)
-        return frames.clamp(-1, 1)
+        `diffusion.shared_noise` is set, as in training) -> frames (B, 3, T, 8h, 8w) float32 in
+        [-1, 1]. Sampling runs in the dtype of the DiT's weights (bf16 in an inference copy), the
+        conditioning in float32 (sines of large arguments lose their phase in bf16)."""
+        dtype = self.dit.head.weight.dtype
+        cond = self.conditioning(z_c, z_m, times).to(dtype)
+        frames = self.flow.sample(lambda x, t: self.dit(x, t, cond), noise.to(dtype), steps)
+        return frames.float().clamp(-1, 1)
+
+    def _half_modules(self) -> list[nn.Module]:
+        return super()._half_modules() + [self.dit]
 
     def loss(self, video: torch.Tensor, target: torch.Tensor, target_times: torch.Tensor,
              generator: Optional[torch.Generator] = None, dit_dtype: Optional[torch.dtype] = None) -> torch.Tensor:

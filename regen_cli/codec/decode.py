@@ -24,7 +24,7 @@ from models import Magvit2, Model, Regen
 from models.config import SPATIAL_FACTOR
 
 from ..errors import InvalidArgument
-from .options import DecodeOptions, uses_bf16
+from .options import DecodeOptions, inference_model
 from .tiling import Tile, blend_weights, block_noise, plan_tiles
 
 CPU_TILE = 8         # latent cells (64 px): the bundled models' training crop, see auto_tile
@@ -55,13 +55,12 @@ class ChunkDecoder:
     def __init__(self, model: Model, options: DecodeOptions, overlap: int | None = None) -> None:
         if not options.resolved:
             raise InvalidArgument("decode options must be resolved against the file's defaults first")
-        self.model = model
+        self.model = inference_model(model)
         self.options = options
         self.device = next(model.parameters()).device
         self.steps, self.seed = options.steps, options.seed
         self.extension = options.extension and isinstance(model, Regen)
         self.temperature = options.temperature
-        self.bf16 = uses_bf16(model, self.device)
         self.tile = options.tile_cells
         self.overlap = overlap
 
@@ -90,9 +89,8 @@ class ChunkDecoder:
             noise = (block_noise(self.seed, 0, 1, tile).expand(-1, len(times), -1, -1) if shared
                      else block_noise(self.seed, index, len(times), tile)) * self.temperature
             cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
-                                           query, noise[None].to(self.device), self.steps)[0]
+            frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
+                                       query, noise[None].to(self.device), self.steps)[0]
             wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
                    else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
             out[:, :, ys, xs] += frames.float().cpu() * wgt

@@ -6,7 +6,9 @@ local (causal convs, per-position norms), so a large frame is encoded as non-ove
 tiles of ENCODE_TILE latent cells, each computed from its pixels plus ENCODE_MARGIN cells of
 context on every side, and the tile interiors are stitched. The tiling depends only on the
 frame size, never on the device, so the same input and model give the same latents (and
-`.rgl` bytes) on every run.
+`.rgl` bytes) on every run of one machine. Where bf16 is native the convolution trunk runs
+in bf16 (`options.inference_model`); its latents then differ from a float32 encode by one
+int8 step in some values (a tenth, measured), at the same decoded PSNR (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from models import LATENT_CHANNELS, SPATIAL_FACTOR, Model
 from ..errors import InvalidArgument
 from .chunks import Chunk, plan_chunks
 from .latents import VideoLatents
+from .options import inference_model
 from .tiling import plan_tiles
 
 ENCODE_TILE = 32     # latent cells (256 px) per tile interior
@@ -45,6 +48,7 @@ def pad_chunk(frames: torch.Tensor, chunk: Chunk) -> torch.Tensor:
 def encode_chunk(model: Model, clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(3, T, Hp, Wp) in [-1, 1] on the model's device, T in {1, k+1}, Hp, Wp multiples of 8
     -> z_c, z_m (C, Hp/8, Wp/8) float32 on the q/127 grid, on the CPU."""
+    model = inference_model(model)
     h, w = clip.shape[-2] // SPATIAL_FACTOR, clip.shape[-1] // SPATIAL_FACTOR
     if h <= ENCODE_TILE + 2 * ENCODE_MARGIN and w <= ENCODE_TILE + 2 * ENCODE_MARGIN:
         z_c, z_m = model.encode(clip[None])
@@ -72,7 +76,7 @@ def encode_chunks(model: Model, clips: list[torch.Tensor]) -> list[tuple[torch.T
     h, w = clips[0].shape[-2] // SPATIAL_FACTOR, clips[0].shape[-1] // SPATIAL_FACTOR
     if len(clips) == 1 or h > ENCODE_TILE + 2 * ENCODE_MARGIN or w > ENCODE_TILE + 2 * ENCODE_MARGIN:
         return [encode_chunk(model, clip) for clip in clips]
-    z_c, z_m = model.encode(torch.stack(clips))
+    z_c, z_m = inference_model(model).encode(torch.stack(clips))
     return list(zip(z_c.float().cpu().unbind(0), z_m.float().cpu().unbind(0)))
 
 

@@ -3,15 +3,18 @@
 `DecodeOptions` is what a caller asks for, with None meaning "the default"; it is resolved
 once, against `DecodeDefaults` (an `.rgl` file's header, or the Python API's defaults),
 into the complete options every decoder of a run uses. Latent extension is on only where
-both the caller and the file allow it. Precision is one rule for every path: bf16 autocast
-for REGEN's DiT where the hardware computes bf16 natively (CUDA; CPUs with AVX512-BF16 or
-AMX), float32 otherwise, where bf16 is emulated and several times slower (the MAGVIT-v2
-baseline always runs float32).
+both the caller and the file allow it. Precision is one rule for every path
+(`inference_model`): where the hardware computes bf16 natively (CUDA; CPUs with AVX512-BF16
+or AMX) the encoder's convolution trunk and REGEN's DiT run with bf16 weights; elsewhere,
+where bf16 is emulated and several times slower, everything runs in float32. The encoder's
+output layers (the int8 rounding), REGEN's conditioning and the MAGVIT-v2 baseline's decoder
+always run in float32.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+import weakref
 from typing import Optional
 
 from models.config import SPATIAL_FACTOR
@@ -84,7 +87,21 @@ def native_bf16(device) -> bool:
     return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-def uses_bf16(model, device) -> bool:
-    """The precision rule: bf16 autocast for a REGEN DiT where bf16 is native."""
-    from models import Regen
-    return isinstance(model, Regen) and native_bf16(device)
+_COPIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def inference_model(model):
+    """What encoders and decoders run: `model` itself, or where bf16 is native on its device its
+    bf16 inference copy (`LatentAutoencoder.inference_copy`: the encoder trunk, REGEN's DiT).
+    The copy is kept while the model's weights are unchanged (their in-place version counters),
+    so a training run's validation never decodes with stale weights."""
+    import torch
+    device = next(model.parameters()).device
+    if not native_bf16(device):
+        return model
+    version = (device, sum(p._version for p in model.parameters()))
+    cached = _COPIES.get(model)
+    if cached is None or cached[0] != version:
+        cached = (version, model.inference_copy(torch.bfloat16))
+        _COPIES[model] = cached
+    return cached[1]
