@@ -31,16 +31,16 @@ from .latents import LatentSource
 Plan = dict[int, list[tuple[int, float, float]]]
 
 
-REACH = {4: (1, 0), 8: (0, 1), 16: (1, 2), 32: (3, 3)}
+REACH = {4: (1, 0), 8: (0, 1), 16: (0, 2), 32: (1, 2)}
 
 
 def extension_reach(ratio: int) -> tuple[int, int]:
     """(back, fwd): frames before a boundary that the later chunk also decodes, and frames after
-    it that the earlier chunk also decodes. About a fifth of a chunk's frames in all, so the
-    extra decoding costs at most 1.2x (a chunk's frames are decoded together, at a cost about
-    linear in their number); how they split was measured on the validation clips
-    (docs/experiments.md): at 8x and 16x the earlier chunk's forward prediction lowers the jump
-    more, at 4x the later chunk's backward one keeps PSNR (0.09 dB above forward)."""
+    it that the earlier chunk also decodes. Chosen on the validation clips (docs/experiments.md):
+    the fewest frames that lower the jump about as much as any split tried, since a chunk's
+    frames are decoded together and attention makes the cost grow faster than their number;
+    the earlier chunk's forward prediction lowers the jump more at 8x to 32x, the later
+    chunk's backward one keeps PSNR at 4x."""
     return REACH[ratio]
 
 
