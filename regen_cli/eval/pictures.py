@@ -166,7 +166,7 @@ def xt_slice(reference: np.ndarray, rows: list[tuple[str, np.ndarray]], ratio: i
         ax.set_ylabel("frame", fontsize=7)
         ax.set_xticks([])
         ax.tick_params(labelsize=7)
-    fig.suptitle(title + " (dashed: chunk boundaries)", fontsize=9)
+    fig.suptitle(title + "\n(dashed: chunk boundaries)", fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
 
