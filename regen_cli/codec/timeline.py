@@ -80,5 +80,6 @@ def decode_times(decoder: ChunkDecoder, source: LatentSource, times: Iterable[fl
         frames = decoder.decode(c, z_c, z_m, [local for _, local, _ in items])
         for j, (i, _, w) in enumerate(items):
             pending[i] = pending.get(i, 0) + w * frames[:, j]
+        del frames   # before the next chunk's decode: one chunk's frames in memory, not two
         for i in sorted(i for i, _, _ in items if last[i] == c):
             yield i, pending.pop(i)[:, :source.height, :source.width]
