@@ -152,7 +152,7 @@ def boundaries(videos, model_spec, ratio, max_side, max_frames, pictures, rounds
                 t0 = time.perf_counter()
                 frames = api.decode(model, latents, extension=ext, temperature=ref.temperature)
                 seconds[name].append(time.perf_counter() - t0)
-                decoded[name] = to_uint8(frames).numpy()
+                decoded.setdefault(name, to_uint8(frames).numpy())   # same seed: every round decodes the same
         for name in decoded:
             jump = boundary_jump(decoded[name], source, ratio)
             row[name] = {**{key: round(value, 3) for key, value in jump.items()},

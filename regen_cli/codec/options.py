@@ -5,16 +5,16 @@ once, against `DecodeDefaults` (an `.rgl` file's header, or the Python API's def
 into the complete options every decoder of a run uses. Latent extension is on only where
 both the caller and the file allow it. Precision is one rule for every path
 (`inference_model`): where the hardware computes bf16 natively (CUDA; CPUs with AVX512-BF16
-or AMX) the encoder's convolution trunk and REGEN's DiT run with bf16 weights; elsewhere,
-where bf16 is emulated and several times slower, everything runs in float32. The encoder's
-output layers (the int8 rounding), REGEN's conditioning and the MAGVIT-v2 baseline's decoder
+or AMX) the encoder's convolution trunk, REGEN's DiT and the MAGVIT-v2 baseline's decoder run
+with bf16 weights; elsewhere, where bf16 is emulated and several times slower, everything
+runs in float32. The encoder's output layers (the int8 rounding) and REGEN's conditioning
 always run in float32.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 import weakref
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from models.config import SPATIAL_FACTOR
@@ -92,9 +92,10 @@ _COPIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 def inference_model(model):
     """What encoders and decoders run: `model` itself, or where bf16 is native on its device its
-    bf16 inference copy (`LatentAutoencoder.inference_copy`: the encoder trunk, REGEN's DiT).
+    bf16 inference copy (`LatentAutoencoder.inference_copy`: the encoder trunk and the decoder).
     The copy is kept while the model's weights are unchanged (their in-place version counters),
-    so a training run's validation never decodes with stale weights."""
+    so a training run's validation never decodes with stale weights; `release_inference_model`
+    frees it where the model goes on changing (training)."""
     import torch
     device = next(model.parameters()).device
     if not native_bf16(device):
@@ -105,3 +106,8 @@ def inference_model(model):
         cached = (version, model.inference_copy(torch.bfloat16))
         _COPIES[model] = cached
     return cached[1]
+
+
+def release_inference_model(model) -> None:
+    """Drop `model`'s cached inference copy (a training run's, between validations)."""
+    _COPIES.pop(model, None)

@@ -9,7 +9,7 @@ from models import SPATIAL_FACTOR, Model
 
 from ..codec.decode import ChunkDecoder
 from ..codec.encode import encode_video
-from ..codec.options import DecodeDefaults, DecodeOptions
+from ..codec.options import DecodeDefaults, DecodeOptions, release_inference_model
 from ..codec.timeline import decode_times
 from ..eval.metrics import video_psnr, video_ssim
 from ..io.frames import to_model_range, to_uint8
@@ -30,7 +30,8 @@ def validation_clips(cfg: TrainConfig, cache: FrameCache) -> list[torch.Tensor]:
 
 
 def validate(model: Model, clips: list[torch.Tensor]) -> dict:
-    """Mean PSNR and SSIM over `clips`, one sampling step, seed 0."""
+    """Mean PSNR and SSIM over `clips`, one sampling step, seed 0, through the inference path
+    (bf16 copy where native), whose copy is released afterwards: the weights change next step."""
     model.eval()
     psnr, ssim = [], []
     options = DecodeOptions().resolve(DecodeDefaults())
@@ -41,4 +42,5 @@ def validate(model: Model, clips: list[torch.Tensor]) -> dict:
         a, b = to_uint8(out).numpy(), to_uint8(video).numpy()
         psnr.append(video_psnr(a, b))
         ssim.append(video_ssim(a, b))
+    release_inference_model(model)
     return {"val_psnr": float(np.mean(psnr)), "val_ssim": float(np.mean(ssim))}
