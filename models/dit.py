@@ -33,21 +33,39 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     return torch.cat([angles.cos(), angles.sin()], dim=-1)
 
 
+def normalised_logit_inputs(q: torch.Tensor, k: torch.Tensor, q_weight: torch.Tensor,
+                            k_weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """q, k (..., d) -> q', k' with q' . k' = RMSNorm_q(q) . RMSNorm_k(k) / sqrt(d), i.e. what
+    `scaled_dot_product_attention(q', k', v, scale=1)` needs to equal attention on RMS-normed
+    queries and keys. Both weights go onto q' (q'_i k'_i carries q_w,i k_w,i either way) and the
+    scales are one float32 inverse norm per token, so a block does one reduction and one or two
+    multiplies per tensor instead of RMSNorm's float32 round trip (which took a sixth of a CPU
+    decode, docs/benchmarks.md). Same eps as `F.rms_norm` in float32."""
+    d = q.shape[-1]
+    eps = torch.finfo(torch.float32).eps
+
+    def inverse_rms(x: torch.Tensor) -> torch.Tensor:
+        sum_sq = torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=torch.float32).square()
+        return torch.rsqrt(sum_sq / d + eps).to(x.dtype)
+
+    weight = (q_weight * k_weight * d ** -0.5).to(q.dtype)
+    return q * inverse_rms(q) * weight, k * inverse_rms(k)
+
+
 class Attention(nn.Module):
     def __init__(self, width: int, heads: int) -> None:
         super().__init__()
         self.heads = heads
         self.qkv = nn.Linear(width, 3 * width)
-        self.q_norm = nn.RMSNorm(width // heads)
+        self.q_norm = nn.RMSNorm(width // heads)   # their weights; applied by normalised_logit_inputs
         self.k_norm = nn.RMSNorm(width // heads)
         self.out = nn.Linear(width, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, D) -> (B, N, D), full attention over all N tokens."""
-        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)
-        q = F.rms_norm(q, q.shape[-1:], self.q_norm.weight.to(q.dtype), self.q_norm.eps)
-        k = F.rms_norm(k, k.shape[-1:], self.k_norm.weight.to(k.dtype), self.k_norm.eps)
-        y = F.scaled_dot_product_attention(q, k, v)
+        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b n h d", three=3, h=self.heads)
+        q, k = normalised_logit_inputs(q, k, self.q_norm.weight, self.k_norm.weight)
+        y = F.scaled_dot_product_attention(*(rearrange(a, "b n h d -> b h n d") for a in (q, k, v)), scale=1.0)
         return self.out(rearrange(y, "b h n d -> b n (h d)"))
 
 

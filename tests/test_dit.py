@@ -32,3 +32,30 @@ def test_diffusion_time_changes_the_output():
     dit = make()
     x, cond = torch.randn(1, 3, 1, 16, 16), torch.randn(1, 4, 32)
     assert not torch.allclose(dit(x, torch.tensor([0.1]), cond), dit(x, torch.tensor([0.9]), cond))
+
+
+def test_attention_equals_attention_on_rms_normed_queries_and_keys():
+    """The folded q/k normalisation (both weights on q, scale 1) is RMSNorm attention exactly,
+    in values and in gradients."""
+    import torch.nn.functional as F
+    from einops import rearrange
+    from models.dit import Attention
+
+    torch.manual_seed(0)
+    attn = Attention(64, 4)
+    for norm in (attn.q_norm, attn.k_norm):
+        torch.nn.init.uniform_(norm.weight, 0.5, 1.5)
+    x = torch.randn(2, 10, 64, requires_grad=True)
+
+    def reference(x):
+        q, k, v = rearrange(attn.qkv(x), "b n (three h d) -> three b h n d", three=3, h=4)
+        q = F.rms_norm(q, (16,), attn.q_norm.weight)
+        k = F.rms_norm(k, (16,), attn.k_norm.weight)
+        return attn.out(rearrange(F.scaled_dot_product_attention(q, k, v), "b h n d -> b n (h d)"))
+
+    ours, ref = attn(x), reference(x)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
+    g_ours = torch.autograd.grad(ours.square().sum(), [x, attn.q_norm.weight, attn.k_norm.weight])
+    g_ref = torch.autograd.grad(ref.square().sum(), [x, attn.q_norm.weight, attn.k_norm.weight])
+    for a, b in zip(g_ours, g_ref):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

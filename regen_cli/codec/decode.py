@@ -2,7 +2,8 @@
 
 Tiling: the latent grid is split into overlapping tiles (`tiling.plan_tiles`); each tile
 is decoded on its own and the tiles are cross-faded with linear ramps. The DiT's memory
-and attention cost are then bounded by the tile, not the frame. Noise comes from
+and attention cost are then bounded by the tile, not the frame. On the CPU the tiles run
+side by side, one per torch thread (`parallel.map_tiles`). Noise comes from
 64-pixel blocks seeded by (seed, chunk, block position), so tiled and untiled decoding
 start from the same noise. A model trained with shared noise (one noise image for all of a
 clip's frame times) gets one noise image for the whole video: generated texture then stays
@@ -25,6 +26,7 @@ from models.config import SPATIAL_FACTOR
 
 from ..errors import InvalidArgument
 from .options import DecodeOptions, inference_model
+from .parallel import map_tiles
 from .tiling import Tile, blend_weights, block_noise, plan_tiles
 
 CPU_TILE = 8         # latent cells (64 px): the bundled models' training crop, see auto_tile
@@ -80,20 +82,23 @@ class ChunkDecoder:
         h, w = z_c.shape[-2:]
         tiles, overlap = self._tiles(h, w, len(times))
         query = torch.tensor(list(times), dtype=torch.float32)[None].to(self.device)
-        f = SPATIAL_FACTOR
-        out = torch.zeros(3, len(times), f * h, f * w)
-        weight = torch.zeros(f * h, f * w)
         shared = self.model.config.diffusion.shared_noise
-        for tile in tiles:
-            ys, xs = tile.pixels()
+
+        def decode_tile(tile: Tile) -> torch.Tensor:
             noise = (block_noise(self.seed, 0, 1, tile).expand(-1, len(times), -1, -1) if shared
                      else block_noise(self.seed, index, len(times), tile)) * self.temperature
             cells = (slice(None), slice(tile.y0, tile.y1), slice(tile.x0, tile.x1))
-            frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
-                                       query, noise[None].to(self.device), self.steps)[0]
+            return self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device),
+                                     query, noise[None].to(self.device), self.steps)[0].float().cpu()
+
+        f = SPATIAL_FACTOR
+        out = torch.zeros(3, len(times), f * h, f * w)
+        weight = torch.zeros(f * h, f * w)
+        for tile, frames in zip(tiles, map_tiles(decode_tile, tiles, self.device)):
+            ys, xs = tile.pixels()
             wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
                    else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
-            out[:, :, ys, xs] += frames.float().cpu() * wgt
+            out[:, :, ys, xs] += frames * wgt
             weight[ys, xs] += wgt
         out /= weight
         return out
@@ -107,11 +112,16 @@ class ChunkDecoder:
         tile = self.tile or MAGVIT_TILE
         f = SPATIAL_FACTOR
         out = torch.empty(3, k + 1, f * h, f * w)
-        for t in plan_tiles(h, w, tile, 0) if max(h, w) > tile + 2 * MAGVIT_MARGIN else [Tile(0, h, 0, w)]:
+        tiles = plan_tiles(h, w, tile, 0) if max(h, w) > tile + 2 * MAGVIT_MARGIN else [Tile(0, h, 0, w)]
+
+        def decode_tile(t: Tile) -> torch.Tensor:
             y0, x0 = max(t.y0 - MAGVIT_MARGIN, 0), max(t.x0 - MAGVIT_MARGIN, 0)
             y1, x1 = min(t.y1 + MAGVIT_MARGIN, h), min(t.x1 + MAGVIT_MARGIN, w)
             cells = (slice(None), slice(y0, y1), slice(x0, x1))
             frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device))[0]
+            return frames[:, :, f * (t.y0 - y0):f * (t.y1 - y0), f * (t.x0 - x0):f * (t.x1 - x0)].float().cpu()
+
+        for t, frames in zip(tiles, map_tiles(decode_tile, tiles, self.device)):
             ys, xs = t.pixels()
-            out[:, :, ys, xs] = frames[:, :, f * (t.y0 - y0):f * (t.y1 - y0), f * (t.x0 - x0):f * (t.x1 - x0)].float().cpu()
+            out[:, :, ys, xs] = frames
         return out[:, [int(t) for t in times]]

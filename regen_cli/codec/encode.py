@@ -22,7 +22,8 @@ from ..errors import InvalidArgument
 from .chunks import Chunk, plan_chunks
 from .latents import VideoLatents
 from .options import inference_model
-from .tiling import plan_tiles
+from .parallel import map_tiles
+from .tiling import Tile, plan_tiles
 
 ENCODE_TILE = 32     # latent cells (256 px) per tile interior
 ENCODE_MARGIN = 4    # latent cells (32 px) of context around each tile
@@ -56,13 +57,18 @@ def encode_chunk(model: Model, clip: torch.Tensor) -> tuple[torch.Tensor, torch.
     z_c = torch.empty(LATENT_CHANNELS, h, w)
     z_m = torch.empty(LATENT_CHANNELS, h, w)
     f = SPATIAL_FACTOR
-    for tile in plan_tiles(h, w, ENCODE_TILE, 0):
+    tiles = plan_tiles(h, w, ENCODE_TILE, 0)
+
+    def encode_tile(tile: Tile) -> tuple[torch.Tensor, torch.Tensor]:
         y0, x0 = max(tile.y0 - ENCODE_MARGIN, 0), max(tile.x0 - ENCODE_MARGIN, 0)
         y1, x1 = min(tile.y1 + ENCODE_MARGIN, h), min(tile.x1 + ENCODE_MARGIN, w)
         c, m = model.encode(clip[None, :, :, f * y0:f * y1, f * x0:f * x1])
         inner = (slice(None), slice(tile.y0 - y0, tile.y1 - y0), slice(tile.x0 - x0, tile.x1 - x0))
-        z_c[:, tile.y0:tile.y1, tile.x0:tile.x1] = c[0][inner].float().cpu()
-        z_m[:, tile.y0:tile.y1, tile.x0:tile.x1] = m[0][inner].float().cpu()
+        return c[0][inner].float().cpu(), m[0][inner].float().cpu()
+
+    for tile, (c, m) in zip(tiles, map_tiles(encode_tile, tiles, clip.device)):
+        z_c[:, tile.y0:tile.y1, tile.x0:tile.x1] = c
+        z_m[:, tile.y0:tile.y1, tile.x0:tile.x1] = m
     return z_c, z_m
 
 
