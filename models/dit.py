@@ -38,14 +38,15 @@ def normalised_logit_inputs(q: torch.Tensor, k: torch.Tensor, q_weight: torch.Te
     """q, k (..., d) -> q', k' with q' . k' = RMSNorm_q(q) . RMSNorm_k(k) / sqrt(d), i.e. what
     `scaled_dot_product_attention(q', k', v, scale=1)` needs to equal attention on RMS-normed
     queries and keys. Both weights go onto q' (q'_i k'_i carries q_w,i k_w,i either way) and the
-    scales are one float32 inverse norm per token, so a block does one reduction and one or two
-    multiplies per tensor instead of RMSNorm's float32 round trip (which took a sixth of a CPU
-    decode, docs/benchmarks.md). Same eps as `F.rms_norm` in float32."""
+    scales are one inverse norm per token (the norm accumulates in float32 whatever the dtype,
+    as a reduction does in torch), so a block does one reduction and one or two multiplies
+    per tensor instead of RMSNorm's float32 round trip of the whole tensor (which took a sixth
+    of a CPU decode, docs/benchmarks.md). Same eps as `F.rms_norm` in float32."""
     d = q.shape[-1]
     eps = torch.finfo(torch.float32).eps
 
     def inverse_rms(x: torch.Tensor) -> torch.Tensor:
-        sum_sq = torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=torch.float32).square()
+        sum_sq = torch.linalg.vector_norm(x, dim=-1, keepdim=True).float().square()
         return torch.rsqrt(sum_sq / d + eps).to(x.dtype)
 
     weight = (q_weight * k_weight * d ** -0.5).to(q.dtype)
