@@ -25,8 +25,22 @@ def test_results_in_order_and_thread_count_restored(two_threads):
         seen.append(torch.get_num_threads())
         return i * i
 
-    assert map_tiles(work, range(7), torch.device("cpu")) == [i * i for i in range(7)]
+    assert list(map_tiles(work, range(7), torch.device("cpu"))) == [(i, i * i) for i in range(7)]
     assert set(seen) == {1}                     # each tile on one thread
+    assert torch.get_num_threads() == 2
+
+
+def test_tiles_are_computed_at_most_two_per_worker_ahead(two_threads):
+    started = []
+
+    def work(i):
+        started.append(i)
+        return i
+
+    results = map_tiles(work, range(20), torch.device("cpu"))
+    assert next(results) == (0, 0)
+    assert len(started) <= 5                    # the first one plus two ahead per worker
+    assert [i for i, _ in results] == list(range(1, 20))
     assert torch.get_num_threads() == 2
 
 
@@ -37,7 +51,7 @@ def test_an_error_in_a_tile_is_raised_and_threads_restored(two_threads):
         return i
 
     with pytest.raises(ValueError, match="tile 3"):
-        map_tiles(work, range(5), torch.device("cpu"))
+        list(map_tiles(work, range(5), torch.device("cpu")))
     assert torch.get_num_threads() == 2
 
 
@@ -46,8 +60,8 @@ def test_workers_keep_the_callers_autograd_mode(two_threads):
         return torch.is_grad_enabled(), torch.is_inference_mode_enabled()
 
     with torch.inference_mode():
-        assert set(map_tiles(work, range(3), torch.device("cpu"))) == {(False, True)}
-    assert set(map_tiles(work, range(3), torch.device("cpu"))) == {(True, False)}
+        assert {r for _, r in map_tiles(work, range(3), torch.device("cpu"))} == {(False, True)}
+    assert {r for _, r in map_tiles(work, range(3), torch.device("cpu"))} == {(True, False)}
 
 
 @pytest.mark.parametrize("name", ["regen-tiny-4x", "magvit2-tiny-4x"])
@@ -71,3 +85,14 @@ def test_parallel_encoder_tiles_give_the_same_latents(two_threads):
     sequential = regen.encode(model, video)
     assert (parallel.z_c - sequential.z_c).abs().max() <= 1 / 127 + 1e-6
     assert (parallel.z_c != sequential.z_c).float().mean() < 0.01
+
+
+def test_fewer_workers_share_the_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        seen = [n for _, n in map_tiles(lambda _: torch.get_num_threads(), range(6), torch.device("cpu"),
+                                        max_workers=2)]
+        assert seen == [2] * 6 and torch.get_num_threads() == 4
+    finally:
+        torch.set_num_threads(before)

@@ -94,7 +94,7 @@ class ChunkDecoder:
         f = SPATIAL_FACTOR
         out = torch.zeros(3, len(times), f * h, f * w)
         weight = torch.zeros(f * h, f * w)
-        for tile, frames in zip(tiles, map_tiles(decode_tile, tiles, self.device)):
+        for tile, frames in map_tiles(decode_tile, tiles, self.device):
             ys, xs = tile.pixels()
             wgt = (blend_weights(tile, h, w, overlap) if len(tiles) > 1
                    else torch.ones(f * (tile.y1 - tile.y0), f * (tile.x1 - tile.x0)))
@@ -121,7 +121,7 @@ class ChunkDecoder:
             frames = self.model.decode(z_c[cells][None].to(self.device), z_m[cells][None].to(self.device))[0]
             return frames[:, :, f * (t.y0 - y0):f * (t.y1 - y0), f * (t.x0 - x0):f * (t.x1 - x0)].float().cpu()
 
-        for t, frames in zip(tiles, map_tiles(decode_tile, tiles, self.device)):
+        for t, frames in map_tiles(decode_tile, tiles, self.device):
             ys, xs = t.pixels()
             out[:, :, ys, xs] = frames
         return out[:, [int(t) for t in times]]

@@ -27,6 +27,7 @@ from .tiling import Tile, plan_tiles
 
 ENCODE_TILE = 32     # latent cells (256 px) per tile interior
 ENCODE_MARGIN = 4    # latent cells (32 px) of context around each tile
+ENCODE_WORKERS = 2   # encoder tiles at a time on the CPU: each holds about 0.5 GB of activations
 
 
 def pad_to_latent_grid(video: torch.Tensor) -> torch.Tensor:
@@ -66,7 +67,7 @@ def encode_chunk(model: Model, clip: torch.Tensor) -> tuple[torch.Tensor, torch.
         inner = (slice(None), slice(tile.y0 - y0, tile.y1 - y0), slice(tile.x0 - x0, tile.x1 - x0))
         return c[0][inner].float().cpu(), m[0][inner].float().cpu()
 
-    for tile, (c, m) in zip(tiles, map_tiles(encode_tile, tiles, clip.device)):
+    for tile, (c, m) in map_tiles(encode_tile, tiles, clip.device, max_workers=ENCODE_WORKERS):
         z_c[:, tile.y0:tile.y1, tile.x0:tile.x1] = c
         z_m[:, tile.y0:tile.y1, tile.x0:tile.x1] = m
     return z_c, z_m
