@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Optional
 
 import torch
 from torch import nn
@@ -27,6 +28,14 @@ class LatentAutoencoder(nn.Module):
         """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> z_c, z_m (B, 8, H/8, W/8) on the 8-bit grid."""
         z_c, z_m = self.encoder(video)
         return quantize(z_c), quantize(z_m)
+
+    def training_encode(self, video: torch.Tensor, dtype: Optional[torch.dtype]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`encode` with the convolution trunk under `dtype` autocast (None: float32). The output
+        layers and the rounding stay float32. bf16 is stable here on CPUs that compute it
+        natively (finite gradients, cosine 1.000 to float32's on trained weights, losses within
+        0.5%) and makes the encoder's forward and backward 1.6x faster (docs/benchmarks.md)."""
+        with torch.autocast(video.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            return self.encode(video)
 
     def inference_copy(self, dtype: torch.dtype) -> "LatentAutoencoder":
         """A frozen copy whose heavy layers hold `dtype` weights (bf16 where the hardware computes

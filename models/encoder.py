@@ -51,10 +51,12 @@ class CausalEncoder(nn.Module):
             raise ValueError(f"encoder takes 1 or {self.config.ratio + 1} frames, got {frames}")
         if video.shape[-1] % SPATIAL_FACTOR or video.shape[-2] % SPATIAL_FACTOR:
             raise ValueError(f"H and W must be multiples of {SPATIAL_FACTOR}, got {tuple(video.shape[-2:])}")
-        # the trunk runs in its weights' dtype (bf16 in an inference copy), the output layers in
-        # float32, so latents are rounded to the int8 grid from float32 values
+        # the trunk runs in its weights' dtype (bf16 in an inference copy) or under the caller's
+        # autocast (training), the output layers in float32 always, so latents are rounded to
+        # the int8 grid from float32 values
         h = self.body(self.conv_in(video.to(self.conv_in.conv.weight.dtype))).float()
-        z = torch.tanh(self.conv_out(F.silu(self.norm_out(h))))
+        with torch.autocast(video.device.type, enabled=False):
+            z = torch.tanh(self.conv_out(F.silu(self.norm_out(h))))
         if frames == 1:
             return z[:, :, 0], z[:, :, 0]
         return z[:, :, 0], z[:, :, 1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import nn
 
@@ -27,9 +29,11 @@ class Magvit2(LatentAutoencoder):
     def _half_modules(self) -> list[nn.Module]:
         return super()._half_modules() + [self.decoder]
 
-    def loss(self, video: torch.Tensor) -> torch.Tensor:
-        """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> scalar: MSE + L1 of the reconstruction."""
-        z_c, z_m = self.encode(video)
-        recon = self.decoder(torch.stack([z_c, z_m], dim=2))[:, :, :video.shape[2]]
+    def loss(self, video: torch.Tensor, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+        """(B, 3, T, H, W) in [-1, 1], T in {1, k+1} -> scalar: MSE + L1 of the reconstruction.
+        `dtype` (e.g. torch.bfloat16) autocasts the encoder's convolution trunk and the decoder."""
+        z_c, z_m = self.training_encode(video, dtype)
+        with torch.autocast(video.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            recon = self.decoder(torch.stack([z_c, z_m], dim=2))[:, :, :video.shape[2]]
         err = recon.float() - video.float()
         return torch.mean(err ** 2) + torch.mean(err.abs())

@@ -40,13 +40,13 @@ class Regen(LatentAutoencoder):
         return super()._half_modules() + [self.dit]
 
     def loss(self, video: torch.Tensor, target: torch.Tensor, target_times: torch.Tensor,
-             generator: Optional[torch.Generator] = None, dit_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+             generator: Optional[torch.Generator] = None, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
         """video (B, 3, T, H, W) encoder input in [-1, 1]; target (B, 3, T', H, W) frames to
         supervise at target_times (B, T') -> scalar diffusion loss. Reconstruction passes the
         chunk's own frames at 0..k; interpolation and extrapolation pass other frames and times.
-        `dit_dtype` (e.g. torch.bfloat16) autocasts the DiT only; the encoder's convolutions
-        and the conditioning stay float32."""
-        z_c, z_m = self.encode(video)
+        `dtype` (e.g. torch.bfloat16) autocasts the encoder's convolution trunk and the DiT;
+        the encoder's output layers (the int8 rounding) and the conditioning stay float32."""
+        z_c, z_m = self.training_encode(video, dtype)
         cond = self.conditioning(z_c, z_m, target_times)
-        with torch.autocast(video.device.type, dtype=dit_dtype or torch.float32, enabled=dit_dtype is not None):
+        with torch.autocast(video.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             return self.flow.loss(lambda x, t: self.dit(x, t, cond), target, generator)

@@ -52,8 +52,9 @@ class TrainConfig:
     min_lr_ratio: float = _opt(0.1, "Final learning rate as a share of the peak (cosine decay).")
     grad_clip: float = _opt(1.0, "Gradient-norm clipping threshold.")
     ema: float = _opt(0.999, "EMA decay of the weights that are saved.")
-    bf16: bool = _opt(True, "Autocast the DiT to bfloat16 where the hardware has it natively (CUDA; CPUs "
-                            "with AVX512-BF16 or AMX); fp32 elsewhere, where emulated bf16 is several times slower.")
+    bf16: bool = _opt(True, "Autocast the encoder's convolutions and the decoder to bfloat16 where the hardware "
+                            "has it natively (CUDA; CPUs with AVX512-BF16 or AMX); fp32 elsewhere, where emulated "
+                            "bf16 is several times slower.")
     checkpoint_activations: bool = _opt(False, "Recompute DiT blocks in backward (big models).")
     fsdp: bool = _opt(False, "FSDP2 sharding under torchrun.")
     ckpt_every: int = _opt(250, "Steps between checkpoints and validations.")

@@ -4,8 +4,9 @@ Single process: `regen train --data DIR ...`. Under `torchrun` the same command 
 DistributedDataParallel (NCCL on GPUs, gloo on CPU), or FSDP2 (`fsdp`) for models too big
 for one GPU; every rank draws its own clips from the stateless sampler (`data`). Each
 step: AdamW with linear warmup and cosine decay, gradient accumulation, clipping, an EMA
-of the weights, bf16 autocast for the DiT (the encoder's Conv3d stays float32: its bf16
-backward gave non-finite gradients on CPU). Checkpoints and validation every `ckpt_every`
+of the weights, bf16 autocast for the encoder's convolution trunk and the decoder where bf16
+is native (the encoder's output layers, the int8 rounding and REGEN's conditioning stay
+float32). Checkpoints and validation every `ckpt_every`
 steps; metrics appended to `metrics.jsonl`; `resume` continues exactly.
 `model.safetensors` is the latest checkpoint's EMA model; `best-model.safetensors` a copy
 of the one with the best validation PSNR so far (validation can peak before the end).
@@ -47,17 +48,17 @@ from .validation import validate, validation_clips
 class TrainStep(nn.Module):
     """The loss as a module's forward, so DDP/FSDP hooks see it."""
 
-    def __init__(self, model: Model, dit_dtype: torch.dtype | None) -> None:
+    def __init__(self, model: Model, dtype: torch.dtype | None) -> None:
         super().__init__()
         self.model = model
-        self.dit_dtype = dit_dtype
+        self.dtype = dtype
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, times: torch.Tensor,
                 generator: torch.Generator) -> torch.Tensor:
         """inputs (B, 3, T, H, W), targets (B, 3, T', H, W) in [-1, 1], times (B, T') -> scalar loss."""
         if isinstance(self.model, Regen):
-            return self.model.loss(inputs, targets, times, generator, self.dit_dtype)
-        return self.model.loss(inputs)
+            return self.model.loss(inputs, targets, times, generator, self.dtype)
+        return self.model.loss(inputs, self.dtype)
 
 
 @dataclass
