@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 RATIOS = (4, 8, 16, 32)
 LATENT_CHANNELS = 8
 SPATIAL_FACTOR = 8
+PRESET_SIZES = ("paper", "small", "medium", "tiny")   # models.presets defines each
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ Sizes:
 - `paper`: the REGEN paper's model (encoder base 128, multipliers (1,2,4,6) at 4x and
   (1,2,4,6,6) above; DiT 24 blocks, width 2048, 16 heads, patch 8: ~1.2B decoder params).
 - `small`: trains on a laptop CPU (about 2.5M encoder and 5M DiT parameters).
+- `medium`: the small encoder (so `--init-only encoder.` transfers it) with a DiT of width
+  384 in 6 blocks (about 11M decoder parameters, 2.2x small's), the larger-decoder point of
+  the size study in docs/experiments.md.
 - `tiny`: for tests; a training step takes milliseconds.
 The `magvit2-*` baselines use the same encoder and a causal conv decoder whose base width
 is chosen so its parameter count matches the REGEN decoder (conditioning + DiT) of the
@@ -18,7 +21,7 @@ import math
 import torch
 
 from .baseline_decoder import CausalConvDecoder
-from .config import (RATIOS, BaselineDecoderConfig, ConditioningConfig, DiTConfig, EncoderConfig,
+from .config import (PRESET_SIZES, RATIOS, BaselineDecoderConfig, ConditioningConfig, DiTConfig, EncoderConfig,
                      Magvit2Config, ModelConfig, RegenConfig)
 
 # size -> (encoder base, 4x multipliers, >4x multipliers, res blocks,
@@ -26,8 +29,10 @@ from .config import (RATIOS, BaselineDecoderConfig, ConditioningConfig, DiTConfi
 _SIZES = {
     "paper": (128, (1, 2, 4, 6), (1, 2, 4, 6, 6), 2, 256, 3, 2048, 24, 16),
     "small": (16, (1, 2, 4, 8), (1, 2, 4, 8, 8), 1, 64, 3, 256, 6, 4),
+    "medium": (16, (1, 2, 4, 8), (1, 2, 4, 8, 8), 1, 64, 3, 384, 6, 6),
     "tiny": (16, (1, 1, 2, 2), (1, 1, 2, 2, 2), 1, 16, 2, 32, 2, 2),
 }
+assert tuple(_SIZES) == PRESET_SIZES, "models.config.PRESET_SIZES names every size"
 
 
 def regen_preset(size: str, ratio: int) -> RegenConfig:

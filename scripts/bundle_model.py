@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Bundle a trained model: bf16 weights, a model card (NAME.md) and its numbers (NAME.json).
 
-    python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--resolution JSON ...]
+    python scripts/bundle_model.py RUN_DIR NAME EVAL_JSON [--test JSON [--floor DB]] [--resolution JSON ...]
         [--history CARD_MD] [--earlier RUN_DIR ...] [--baseline-run DIR --baseline JSON [--baseline-regen JSON
         --baseline-regen-steps N]] [--temporal JSON] [--temperature T] [--note TEXT]
 
 RUN_DIR is a `regen train --out` folder (model.safetensors, train-config.json, metrics.jsonl);
-EVAL_JSON is the output of `regen eval --json` on clips held out of that training. Optional:
+EVAL_JSON is the output of `regen eval --json` on clips held out of that training, the
+validation clips that chose the checkpoint and settings. Optional: `--test`: `regen eval --json`
+on test clips that decided nothing (the card's first figures, per clip; NAME.json's `test_psnr`),
+with `--floor`, the mean PSNR the model is meant to reach there (a clip may be at most 3 dB under
+it), which the card says is met or not; `--data-note`: the card's data line, in place of the default;
 `--resolution`: `regen eval --crop S --json` outputs (training crop, 2x, 4x); `--baseline`:
 `regen eval --json` of the MAGVIT-v2 baseline trained at equal budget (its run folder as
 `--baseline-run`), on the same clips and settings as EVAL_JSON; `--temporal`: outputs of
@@ -43,6 +47,9 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("name")
     parser.add_argument("eval_json", type=Path)
+    parser.add_argument("--test", type=Path, help="`regen eval --json` on the test clips")
+    parser.add_argument("--floor", type=float, help="the test mean PSNR this ratio is meant to reach")
+    parser.add_argument("--data-note", help="the card's data line (default: the dev videos and stills)")
     parser.add_argument("--resolution", type=Path, action="append", default=[])
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--baseline-run", type=Path)
@@ -65,7 +72,8 @@ def main() -> None:
     steps = [r for r in rows if "loss" in r]
     vals = [r for r in rows if "val_psnr" in r]
     report = json.loads(args.eval_json.read_text())
-    for path in [args.eval_json, *args.resolution, *args.temporal]:
+    test = json.loads(args.test.read_text()) if args.test else None
+    for path in [args.eval_json, *([args.test] if args.test else []), *args.resolution, *args.temporal]:
         measured = json.loads(path.read_text()).get("temperature", 1.0)   # older outputs: always 1
         if measured != args.temperature:
             raise SystemExit(f"{path} was measured at temperature {measured}, not {args.temperature}")
@@ -86,6 +94,9 @@ def main() -> None:
     summary = {"psnr": agg["psnr"], "ssim": agg["ssim"], "bpp": agg["bpp"], "ratio": model.ratio,
                "held_out": [Path(v["video"]).name for v in report["videos"]], "steps": checkpoint_step,
                "decode_temperature": args.temperature}
+    if test:
+        summary["test_psnr"] = test["aggregate"]["psnr"]
+        summary["test_clips"] = [Path(v["video"]).name for v in test["videos"]]
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     earlier_lines, baseline_lines = history_from_card(args.history) if args.history else ([], [])
     if baseline:
@@ -111,6 +122,7 @@ def main() -> None:
                   + (f", last validation PSNR {evals[-1]['val_psnr']:.2f} dB" if evals else "") + "."]
     lines += [
         f"- {'Final stage' if args.earlier or earlier_lines else 'Command'}: `{command(config)}` (resumed runs continue the same schedule)",
+        f"- Data: {args.data_note}" if args.data_note else
         "- Data: the public dev videos fetched by `scripts/fetch_training_data.py`"
         + (" and the still photos its `--images` adds, in the stages whose command has the stills' folder as `--data`"
            if any(Path(d).name == "stills" for d in config["data"]) else "")
@@ -119,6 +131,10 @@ def main() -> None:
         f"in the last (resumed) process, on {args.hardware}.",
         "- Validation PSNR during training (held-out clips, 128 px centre crops, EMA weights): "
         + ", ".join(f"step {v['step']}: {v['val_psnr']:.2f} dB" for v in vals), "",
+    ]
+    if test:
+        lines += test_section(test, model.ratio, args.temperature, args.floor)
+    lines += [
         f"## Validation figures (`regen eval`, one sampling step, seed 0, temperature {args.temperature:g})", "",
         f"Validation clips (they chose checkpoints and settings), long side capped at {report['max_side']} px:", "",
         "| clip | frames | size | PSNR (dB) | SSIM | bits/pixel |", "|---|---|---|---|---|---|",
@@ -139,6 +155,26 @@ def main() -> None:
         lines += ["## Notes", "", args.note, ""]
     (WEIGHTS / f"{args.name}.md").write_text("\n".join(lines))
     print(f"wrote {target} and its card")
+
+
+def test_section(test: dict, ratio: int, temperature: float, floor: float | None) -> list[str]:
+    """Per-clip test figures first: the clips decided nothing, so these are what to expect."""
+    frames = f" --max-frames {test['max_frames']}" if test.get("max_frames") else ""
+    lines = [f"## Test figures (`regen eval DATA/test/* --ratio {ratio} --max-side {test['max_side']}{frames}`, "
+             f"one step, seed 0, temperature {temperature:g})", "",
+             f"The {len(test['videos'])} test clips of docs/data.md (`scripts/fetch_training_data.py DATA --split test`): "
+             "no training stage and no decision of this model used them.", "",
+             "| clip | PSNR (dB) | SSIM | bits/pixel |", "|---|---|---|---|"]
+    for v in test["videos"]:
+        lines.append(f"| {Path(v['video']).name} | {v['psnr']:.2f} | {v['ssim']:.3f} | {v['bpp']:.3f} |")
+    agg = test["aggregate"]
+    lines += [f"| **mean** | **{agg['psnr']:.2f}** | **{agg['ssim']:.3f}** | **{agg['bpp']:.3f}** |", ""]
+    if floor is not None:
+        worst = min(v["psnr"] for v in test["videos"])
+        met = agg["psnr"] >= floor and worst >= floor - 3
+        lines += [f"The floor at {ratio}x is {floor:g} dB for the mean, with no clip more than 3 dB under it: the mean "
+                  f"is {agg['psnr']:.2f} dB and the worst clip {worst:.2f} dB, so it is {'met' if met else 'not met'}.", ""]
+    return lines
 
 
 def history_from_card(card: Path) -> tuple[list[str], list[str]]:

@@ -29,6 +29,17 @@ def test_small_presets_stay_small(ratio):
     assert count_parameters(model) < 12_000_000
 
 
+@pytest.mark.parametrize("ratio", [4, 16])
+def test_medium_presets_share_the_small_encoder(ratio):
+    """The size study warm-starts both sizes' encoders from one small model (--init-only encoder.)."""
+    with torch.device("meta"):
+        small, medium = build_model(f"regen-small-{ratio}x"), build_model(f"regen-medium-{ratio}x")
+    assert {k: v.shape for k, v in small.encoder.state_dict().items()} == \
+        {k: v.shape for k, v in medium.encoder.state_dict().items()}
+    assert medium.config.dit.width == 384 and medium.config.dit.depth == 6
+    assert 2.0 < regen_decoder_params(medium.config) / regen_decoder_params(small.config) < 2.5
+
+
 def test_unknown_preset_names_are_refused():
     for name in ["regen-huge-4x", "regen-small-6x", "regen-small", "vae-small-4x"]:
         with pytest.raises(KeyError, match="unknown preset"):

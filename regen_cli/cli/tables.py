@@ -27,10 +27,11 @@ def models_table(rows: list[dict]) -> list[str]:
 
     def num(row: dict, key: str, width: int, digits: int) -> str:
         return f"{row[key]:>{width}.{digits}f}" if key in row else f"{'-':>{width}}"
-    lines = [f"{'model':<22} {'ratio':>5} {'params':>11} {'val. PSNR':>14} {'SSIM':>6} {'bpp':>8} "
+    lines = [f"{'model':<22} {'ratio':>5} {'params':>11} {'test PSNR':>10} {'val. PSNR':>10} {'SSIM':>6} {'bpp':>8} "
              f"{'MAGVIT-v2 PSNR':>15}"]
     for r in rows:
-        lines.append(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {num(r, 'psnr', 14, 2)} "
+        lines.append(f"{r['name']:<22} {r['ratio']:>4}x {r['parameters']:>11,} {num(r, 'test_psnr', 10, 2)} "
+                     f"{num(r, 'psnr', 10, 2)} "
                      f"{num(r, 'ssim', 6, 3)} {num(r, 'bpp', 8, 4)} {num(r, 'baseline_psnr', 15, 2)}")
     return lines
 

@@ -11,11 +11,11 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from models.config import RATIOS, SPATIAL_FACTOR
+from models.config import PRESET_SIZES, RATIOS, SPATIAL_FACTOR
 
 from ..errors import ConfigError
 
-SIZES = ("tiny", "small", "paper")
+SIZES = PRESET_SIZES
 DECODERS = ("regen", "magvit2")
 INTERP_FACTORS = (2, 4, 8)
 
@@ -30,7 +30,7 @@ class TrainConfig:
     val: tuple[str, ...] = _opt((), "Validation videos, excluded from training; they pick the best checkpoint.")
     out: str = _opt("runs/regen", "Run folder: checkpoints, metrics.jsonl, model.safetensors.")
     ratio: int = _opt(16, "Temporal ratio k: chunks of k+1 frames (4, 8, 16 or 32).")
-    size: str = _opt("small", "Preset size: tiny, small or paper.")
+    size: str = _opt("small", "Preset size: tiny, small, medium or paper (models.presets).")
     decoder: str = _opt("regen", "regen, or magvit2 for the baseline.")
     init: str = _opt("", "Warm start: model file whose matching tensors are copied.")
     init_only: str = _opt("", "With --init: copy only tensors whose names start with this (e.g. encoder.).")
