@@ -12,7 +12,7 @@ def test_presets_lists_parameter_counts():
     result = CliRunner().invoke(cli, ["presets", "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["preset"]: r for r in json.loads(result.output)["presets"]}
-    assert len(rows) == 24
+    assert len(rows) == 32   # 2 architectures x 4 sizes x 4 ratios
     assert 1.1e9 < rows["regen-paper-16x"]["decoder_params"] < 1.35e9
 
 
