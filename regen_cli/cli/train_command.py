@@ -7,10 +7,12 @@ import json
 
 import click
 
-from ..train.config import DECODERS, SIZES, TrainConfig
+from models.config import PRESET_SIZES
+
+from ..train.config import DECODERS, TrainConfig
 from .params import EXIT_CODES_EPILOG, RATIO
 
-CHOICES = {"ratio": RATIO, "size": click.Choice(SIZES), "decoder": click.Choice(DECODERS)}
+CHOICES = {"ratio": RATIO, "size": click.Choice(PRESET_SIZES), "decoder": click.Choice(DECODERS)}
 
 
 def train_options(func):

@@ -15,7 +15,6 @@ from models.config import PRESET_SIZES, RATIOS, SPATIAL_FACTOR
 
 from ..errors import ConfigError
 
-SIZES = PRESET_SIZES
 DECODERS = ("regen", "magvit2")
 INTERP_FACTORS = (2, 4, 8)
 
@@ -74,7 +73,7 @@ class TrainConfig:
         object.__setattr__(self, "val", tuple(self.val))
         rules = [
             ("ratio", self.ratio in RATIOS, f"must be one of {', '.join(map(str, RATIOS))}"),
-            ("size", self.size in SIZES, f"must be one of {', '.join(SIZES)}"),
+            ("size", self.size in PRESET_SIZES, f"must be one of {', '.join(PRESET_SIZES)}"),
             ("decoder", self.decoder in DECODERS, f"must be one of {', '.join(DECODERS)}"),
             ("crop", self.crop > 0 and self.crop % SPATIAL_FACTOR == 0, f"must be a multiple of {SPATIAL_FACTOR}"),
             ("interp_max_factor", self.interp_max_factor in INTERP_FACTORS,
