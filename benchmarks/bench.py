@@ -6,7 +6,8 @@
 - seams: PSNR of tiled against untiled decoding of the same file (same noise).
 - boundaries: the jump at chunk boundaries with and without latent extension
   (`eval.metrics.boundary_jump`: the largest frame-to-frame change near each boundary and
-  the mean change inside chunks, each relative to the source), PSNR and decode time.
+  the mean change inside chunks, each relative to the source; `across_wide` looks k/4
+  frames either side, as far as any cross-fade reaches), PSNR and decode time.
 - throughput: training clips per second and where a step's time goes.
 - temporal: interpolation and extrapolation quality against their baselines (the
   protocol of `temporal_quality.py`).
@@ -32,7 +33,7 @@ import torch
 from regen_cli import api
 from regen_cli.codec.decode import ChunkDecoder
 from regen_cli.codec.options import MAX_TEMPERATURE, DecodeOptions, native_bf16
-from regen_cli.eval.metrics import boundary_jump, video_psnr
+from regen_cli.eval.metrics import boundary_jump, video_psnr, wide_boundary_window
 from regen_cli.files.common import RglLatents, model_for_file, resolve_for_file, select_device
 from regen_cli.files.decode import decoded_frames
 from regen_cli.files.encode import encode_file
@@ -155,6 +156,8 @@ def boundaries(videos, model_spec, ratio, max_side, max_frames, pictures, rounds
                 decoded.setdefault(name, to_uint8(frames).numpy())   # same seed: every round decodes the same
         for name in decoded:
             jump = boundary_jump(decoded[name], source, ratio)
+            jump["across_wide"] = boundary_jump(decoded[name], source, ratio,
+                                                wide_boundary_window(ratio))["across_boundaries"]
             row[name] = {**{key: round(value, 3) for key, value in jump.items()},
                          "psnr": round(video_psnr(decoded[name], source), 3),
                          "decode_s": round(float(np.median(seconds[name])), 2)}
@@ -170,7 +173,7 @@ def boundaries(videos, model_spec, ratio, max_side, max_frames, pictures, rounds
                               ("without extension", decoded["without_extension"])], ratio,
                      pictures / f"xt-{video.stem}-{ratio}x.png", f"{video.name}, {model_spec}")
     mean = {key: {m: round(float(np.nanmean([r[key][m] for r in rows])), 3)   # NaN: a video of one chunk
-                  for m in ("across_boundaries", "inside_chunks", "psnr", "decode_s")}
+                  for m in ("across_boundaries", "across_wide", "inside_chunks", "psnr", "decode_s")}
             for key in ("with_extension", "without_extension")}
     click.echo(json.dumps({"model": model_spec, "ratio": ratio, "videos": rows, "mean": mean,
                            "jump_ratio": round(mean["with_extension"]["across_boundaries"]

@@ -31,16 +31,18 @@ from .latents import LatentSource
 Plan = dict[int, list[tuple[int, float, float]]]
 
 
-REACH = {4: (1, 0), 8: (0, 1), 16: (0, 2), 32: (1, 2)}
+REACH = {4: (1, 0), 8: (0, 2), 16: (0, 2), 32: (0, 3)}
 
 
 def extension_reach(ratio: int) -> tuple[int, int]:
     """(back, fwd): frames before a boundary that the later chunk also decodes, and frames after
     it that the earlier chunk also decodes. Chosen on the validation clips (docs/experiments.md):
     the fewest frames that lower the jump about as much as any split tried, since a chunk's
-    frames are decoded together and attention makes the cost grow faster than their number;
-    the earlier chunk's forward prediction lowers the jump more at 8x to 32x, the later
-    chunk's backward one keeps PSNR at 4x."""
+    frames are decoded together and attention makes the cost grow faster than their number.
+    At 8x to 32x the earlier chunk's forward prediction lowers the jump more than the later
+    chunk's backward one: a chunk's first frame, decoded mostly from its content latent, is
+    sharper than the frames after it, and a window that runs further past it gives that
+    frame less weight. At 4x the later chunk's backward prediction keeps PSNR."""
     return REACH[ratio]
 
 

@@ -66,23 +66,28 @@ def video_ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def boundary_window(ratio: int) -> int:
     """Frame steps on each side of a chunk boundary that `boundary_jump` looks at: k/8, at
-    least 1, which is wider than latent extension's cross-fade (`codec.timeline`), so a jump
-    spread over the cross-fade still counts in full."""
+    least 1, so a jump that falls a frame or two off the boundary still counts in full."""
     return max(1, ratio // 8)
 
 
-def boundary_jump(frames: np.ndarray, source: np.ndarray, ratio: int) -> dict:
+def wide_boundary_window(ratio: int) -> int:
+    """k/4, at least 1: as far as latent extension's cross-fade reaches on either side (the
+    trained extrapolation horizon), so a jump moved anywhere in the cross-fade still counts."""
+    return max(1, ratio // 4)
+
+
+def boundary_jump(frames: np.ndarray, source: np.ndarray, ratio: int, window: int | None = None) -> dict:
     """How visible chunk boundaries are: frames, source uint8 (T, H, W, 3) -> {"across_boundaries",
     "inside_chunks"}, each relative to the source (1.0 = as much change as the source).
 
     Change between consecutive frames is the mean absolute difference. Across boundaries:
-    for each boundary, the largest change over the frame steps within `boundary_window` of
-    it, decoded over source, averaged over boundaries as a ratio of means (a jump spread
+    for each boundary, the largest change over the frame steps within `window` of it
+    (default `boundary_window`), decoded over source, averaged over boundaries as a ratio of means (a jump spread
     over a few steps is still a jump). Inside chunks: the mean change over the other steps.
     NaN where a video has no boundary (one chunk) or no step outside the windows."""
     if frames.shape != source.shape:
         raise ValueError(f"shapes differ: {frames.shape} vs {source.shape}")
-    span, reach = ratio + 1, boundary_window(ratio)
+    span, reach = ratio + 1, window or boundary_window(ratio)
     decoded = np.abs(np.diff(frames.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))
     original = np.abs(np.diff(source.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))
     steps = len(decoded)
