@@ -58,6 +58,8 @@ class DiTConfig:
     mlp_ratio: float = 4.0
     patch: int = SPATIAL_FACTOR           # one token per latent cell per frame
     channels: int = 3
+    refine_channels: int = 0              # hidden channels of the pixel refinement after un-patchifying (0: none)
+    refine_features: int = 8              # extra per-pixel channels the head passes to the refinement
 
     def __post_init__(self) -> None:
         if self.width % self.heads:

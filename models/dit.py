@@ -8,6 +8,9 @@ H, W (multiples of 8) and any number of frames work. Blocks are pre-norm with RM
 queries and keys (stable in bf16 at scale); attention goes through
 `scaled_dot_product_attention`, which picks flash/memory-efficient kernels on CUDA.
 
+With `refine_channels`, a small convolutional refinement (`refine.PixelRefinement`) follows
+the un-patchifying, so neighbouring patches are no longer predicted independently.
+
 The MLP uses the exact (erf) GELU: the tanh form differs from it by under 1e-3 but its tanh
 is several times slower on CPUs (docs/benchmarks.md), and models trained with either decode
 alike.
@@ -23,6 +26,7 @@ from einops import rearrange
 from torch import nn
 
 from .config import DiTConfig
+from .refine import PixelRefinement
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -98,6 +102,10 @@ class DiTDecoder(nn.Module):
         self.head = nn.Linear(d, config.channels * p * p)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        self.refine = None
+        if config.refine_channels:
+            self.feature_head = nn.Linear(d, config.refine_features * p * p)
+            self.refine = PixelRefinement(config.channels, config.refine_features, config.refine_channels)
         self.checkpoint_blocks = False  # activation checkpointing, set by training code for big models
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -112,6 +120,12 @@ class DiTDecoder(nn.Module):
                 tokens = torch.utils.checkpoint.checkpoint(block, tokens, use_reentrant=False)
             else:
                 tokens = block(tokens)
-        out = self.head(self.norm_out(tokens))
-        return rearrange(out, "b (t h w) (c p q) -> b c t (h p) (w q)",
-                         t=frames, h=height // p, w=width // p, p=p, q=p)
+        tokens = self.norm_out(tokens)
+
+        def pixels(x: torch.Tensor) -> torch.Tensor:
+            return rearrange(x, "b (t h w) (c p q) -> b c t (h p) (w q)", t=frames, h=height // p, w=width // p,
+                             p=p, q=p)
+        out = pixels(self.head(tokens))
+        if self.refine is not None:
+            out = self.refine(out, pixels(self.feature_head(tokens)))
+        return out

@@ -59,3 +59,32 @@ def test_attention_equals_attention_on_rms_normed_queries_and_keys():
     g_ref = torch.autograd.grad(ref.square().sum(), [x, attn.q_norm.weight, attn.k_norm.weight])
     for a, b in zip(g_ours, g_ref):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_pixel_refinement_starts_as_the_identity_and_learns_across_patch_borders():
+    """A DiT with the convolutional refinement decodes exactly like the same weights without it
+    until training moves the refinement's zero-initialised last convolution; once it has, a
+    change inside one patch reaches the next patch's pixels (the linear head alone cannot)."""
+    plain = make()
+    refined = DiTDecoder(DiTConfig(width=32, depth=2, heads=2, refine_channels=8, refine_features=4))
+    missing, unexpected = refined.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith(("refine.", "feature_head.")) for k in missing)
+    x, cond, t = torch.randn(1, 3, 2, 16, 16), torch.randn(1, 8, 32), torch.tensor([0.5])
+    torch.testing.assert_close(refined(x, t, cond), plain(x, t, cond))
+    refined(x, t, cond).square().mean().backward()
+    assert refined.refine.conv_out.weight.grad.abs().sum() > 0
+    # without transformer blocks every token decodes on its own, so only the refinement can carry
+    # a change of one token's input into the next patch
+    local = DiTDecoder(DiTConfig(width=32, depth=0, heads=2))
+    torch.nn.init.normal_(local.head.weight, std=0.02)
+    local_refined = DiTDecoder(DiTConfig(width=32, depth=0, heads=2, refine_channels=8, refine_features=4))
+    local_refined.load_state_dict(local.state_dict(), strict=False)
+    torch.nn.init.normal_(local_refined.refine.conv_out.weight, std=0.1)
+    cond2 = cond.clone()
+    cond2[0, 0] += 1.0                      # token 0: frame 0, the top-left 8x8 patch
+    with torch.no_grad():
+        for dit in (local, local_refined):
+            delta = (dit(x, t, cond2) - dit(x, t, cond)).abs()[0, :, 0]
+            assert delta[:, :8, :8].sum() > 0
+            reaches = bool(delta[:, :8, 8].sum() > 0)     # the first pixel column of the patch to the right
+            assert reaches == (dit is local_refined)

@@ -201,3 +201,14 @@ def test_data_loader_workers_train_on_exactly_the_same_batches(tmp_path):
     assert runs[0] == runs[2]
     bad = regen(*train_args(tmp_path, "bad", 12, 100), "--workers", -1)
     assert bad.wait() == 2 and "--workers" in bad.stderr.read()
+
+
+def test_refine_channels_reach_the_model_config_and_are_refused_for_the_baseline():
+    from regen_cli.errors import ConfigError
+    from regen_cli.train.loop import model_config
+    assert model_config(TrainConfig(size="tiny", ratio=8, refine_channels=16)).dit.refine_channels == 16
+    assert model_config(TrainConfig(size="tiny", ratio=8)).dit.refine_channels == 0
+    with pytest.raises(ConfigError, match="refine_channels"):
+        TrainConfig(decoder="magvit2", refine_channels=16)
+    with pytest.raises(ConfigError, match="refine_channels"):
+        TrainConfig(refine_channels=-1)

@@ -66,6 +66,8 @@ class TrainConfig:
     interp_share: float = _opt(0.5, "Interpolation's share of the non-reconstruction targets.")
     interp_max_factor: int = _opt(2, "Interpolation targets keep every F-th frame, F in 2, 4, .. up to this.")
     shared_noise: bool = _opt(False, "REGEN: one diffusion noise image per clip for all its frames.")
+    refine_channels: int = _opt(0, "REGEN: hidden channels of a convolutional refinement of the decoded pixels, "
+                                   "which removes the 8x8 patch grid (0 = none; starts as the identity).")
     workers: int = _opt(2, "Processes that sample the next steps' clips while this one trains (0 = in the loop).")
 
     def __post_init__(self) -> None:
@@ -92,6 +94,8 @@ class TrainConfig:
             ("min_scale", 0 < self.min_scale <= 1, "must be in (0, 1]"),
             ("shared_noise", not (self.shared_noise and self.decoder != "regen"),
              "is for REGEN decoders (the baseline decoder has no noise)"),
+            ("refine_channels", self.refine_channels >= 0 and not (self.refine_channels and self.decoder != "regen"),
+             "must be 0 or more, and is for REGEN decoders"),
         ]
         for name, ok, message in rules:
             if not ok:

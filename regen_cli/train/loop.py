@@ -93,6 +93,8 @@ def model_config(cfg: TrainConfig) -> ModelConfig:
         if not isinstance(config, RegenConfig):
             raise ConfigError("shared_noise", "is for REGEN decoders (the baseline decoder has no noise)")
         config = dataclasses.replace(config, diffusion=dataclasses.replace(config.diffusion, shared_noise=True))
+    if cfg.refine_channels:
+        config = dataclasses.replace(config, dit=dataclasses.replace(config.dit, refine_channels=cfg.refine_channels))
     return config
 
 
