@@ -6,8 +6,10 @@ latent cell), most at high compression. The refinement sees across patch borders
 head's RGB patches and `features` extra channels per pixel (a second linear head on the
 same tokens) are un-patchified and go through two 3x3 convolutions per frame, whose output
 is added to the RGB. The last convolution starts at zero, so a model warm-started from one
-without refinement decodes exactly as before until training moves it. Its cost is two small
-convolutions per pixel, about 1% of the DiT's arithmetic at the small preset.
+without refinement decodes exactly as before until training moves it. The feature head and
+the two convolutions add about a twentieth of the small preset's arithmetic per pixel; small
+convolutions run less efficiently than the DiT's matrix products on a CPU, so the decode
+time grows by more than that (docs/experiments.md).
 """
 
 from __future__ import annotations
