@@ -6,7 +6,9 @@ are independent, so on the CPU they run side by side, each on one thread, as man
 time as torch has threads (with `max_workers`, fewer at a time, each on its share of the
 threads: where every tile holds a lot of memory), and the results come back lazily in tile
 order, with at most two per worker computed ahead: blending is the same sum in the same
-order as one tile at a time, and memory holds a few tiles, not a frame's worth. torch's
+order as one tile at a time, and memory holds a few tiles, not a frame's worth. Tiles left
+over when their number is not a multiple of the workers' (the 25th of a 256x256 frame's 25
+on two threads) run last, one at a time on all the threads, instead of beside an idle core. torch's
 thread count is process-wide: it is the per-tile share while the tiles run and restored afterwards, so two
 decodes should not run concurrently in one process (they would share the cores anyway). On
 CUDA, or with one thread, tiles run one at a time.
@@ -42,10 +44,14 @@ def map_tiles(fn: Callable[[Item], Result], items: Iterable[Item], device: torch
         with torch.inference_mode(inference), torch.set_grad_enabled(grad):
             return fn(item)
 
+    # the last len(items) % workers items would run with cores idle beside them: they run after
+    # the pool, one at a time on all the threads
+    split = len(items) - len(items) % workers
+    side_by_side, after = items[:split], items[split:]
     torch.set_num_threads(threads // workers)
     pool = ThreadPoolExecutor(workers)
     try:
-        queue = iter(items)
+        queue = iter(side_by_side)
         pending = deque((item, pool.submit(run, item)) for item in islice(queue, 2 * workers))
         while pending:
             item, future = pending.popleft()
@@ -55,3 +61,4 @@ def map_tiles(fn: Callable[[Item], Result], items: Iterable[Item], device: torch
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         torch.set_num_threads(threads)
+    yield from ((item, fn(item)) for item in after)
