@@ -8,10 +8,10 @@ threads: where every tile holds a lot of memory), and the results come back lazi
 order, with at most two per worker computed ahead: blending is the same sum in the same
 order as one tile at a time, and memory holds a few tiles, not a frame's worth. Tiles left
 over when their number is not a multiple of the workers' (the 25th of a 256x256 frame's 25
-on two threads) run last, one at a time on all the threads, instead of beside an idle core. torch's
-thread count is process-wide: it is the per-tile share while the tiles run and restored afterwards, so two
-decodes should not run concurrently in one process (they would share the cores anyway). On
-CUDA, or with one thread, tiles run one at a time.
+on two threads) run last, one at a time on all the threads, instead of beside an idle core.
+torch's thread count is process-wide: it is the per-tile share while the tiles run and
+restored afterwards, so two decodes should not run concurrently in one process (they would
+share the cores anyway). On CUDA, or with one thread, tiles run one at a time.
 """
 
 from __future__ import annotations
