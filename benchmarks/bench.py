@@ -7,7 +7,7 @@
 - boundaries: the jump at chunk boundaries with and without latent extension
   (`eval.metrics.boundary_jump`: the largest frame-to-frame change near each boundary and
   the mean change inside chunks, each relative to the source; `across_wide` looks k/4
-  frames either side, as far as any cross-fade reaches), PSNR and decode time.
+  frames either side, the extrapolation horizon, as far as any cross-fade reaches), PSNR and decode time.
 - throughput: training clips per second and where a step's time goes.
 - temporal: interpolation and extrapolation quality against their baselines (the
   protocol of `temporal_quality.py`).
@@ -33,7 +33,8 @@ import torch
 from regen_cli import api
 from regen_cli.codec.decode import ChunkDecoder
 from regen_cli.codec.options import MAX_TEMPERATURE, DecodeOptions, native_bf16
-from regen_cli.eval.metrics import boundary_jump, video_psnr, wide_boundary_window
+from regen_cli.codec.temporal import horizon as extrapolation_horizon
+from regen_cli.eval.metrics import boundary_jump, video_psnr
 from regen_cli.files.common import RglLatents, model_for_file, resolve_for_file, select_device
 from regen_cli.files.decode import decoded_frames
 from regen_cli.files.encode import encode_file
@@ -157,7 +158,7 @@ def boundaries(videos, model_spec, ratio, max_side, max_frames, pictures, rounds
         for name in decoded:
             jump = boundary_jump(decoded[name], source, ratio)
             jump["across_wide"] = boundary_jump(decoded[name], source, ratio,
-                                                wide_boundary_window(ratio))["across_boundaries"]
+                                                extrapolation_horizon(ratio))["across_boundaries"]
             row[name] = {**{key: round(value, 3) for key, value in jump.items()},
                          "psnr": round(video_psnr(decoded[name], source), 3),
                          "decode_s": round(float(np.median(seconds[name])), 2)}

@@ -70,20 +70,16 @@ def boundary_window(ratio: int) -> int:
     return max(1, ratio // 8)
 
 
-def wide_boundary_window(ratio: int) -> int:
-    """k/4, at least 1: as far as latent extension's cross-fade reaches on either side (the
-    trained extrapolation horizon), so a jump moved anywhere in the cross-fade still counts."""
-    return max(1, ratio // 4)
-
-
 def boundary_jump(frames: np.ndarray, source: np.ndarray, ratio: int, window: int | None = None) -> dict:
     """How visible chunk boundaries are: frames, source uint8 (T, H, W, 3) -> {"across_boundaries",
     "inside_chunks"}, each relative to the source (1.0 = as much change as the source).
 
     Change between consecutive frames is the mean absolute difference. Across boundaries:
     for each boundary, the largest change over the frame steps within `window` of it
-    (default `boundary_window`), decoded over source, averaged over boundaries as a ratio of means (a jump spread
-    over a few steps is still a jump). Inside chunks: the mean change over the other steps.
+    (default `boundary_window`; a wider one, such as the k/4 frames a cross-fade can reach,
+    shows a jump moved further off the boundary), decoded over source, averaged over
+    boundaries as a ratio of means (a jump spread over a few steps is still a jump). Inside
+    chunks: the mean change over the other steps.
     NaN where a video has no boundary (one chunk) or no step outside the windows."""
     if frames.shape != source.shape:
         raise ValueError(f"shapes differ: {frames.shape} vs {source.shape}")
